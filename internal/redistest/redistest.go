@@ -1,0 +1,257 @@
+// Package redistest starts real redis-server processes for tests: on free
+// loopback ports, in temporary directories, stopped by t.Cleanup. It never
+// skips: a missing redis-server fails the test with a message saying that
+// `make test` installs it.
+package redistest
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Config describes a server to start.
+type Config struct {
+	// Args are extra redis-server arguments, e.g. "--appendonly", "yes".
+	Args []string
+	// Persist keeps the default persistence (otherwise: no RDB, no AOF
+	// unless Args ask for it).
+	Persist bool
+	// TLS serves TLS only (no plain port), with certificates made for the
+	// test (see Server.Certs).
+	TLS bool
+	// RequireClientCert makes a TLS server demand a client certificate.
+	RequireClientCert bool
+	// Password sets requirepass for the default user.
+	Password string
+	// ACL lines (e.g. "user app on >secret ~app:* +@all") are written to an
+	// ACL file the server loads.
+	ACL []string
+}
+
+// Server is a running redis-server.
+type Server struct {
+	// Addr is "127.0.0.1:port".
+	Addr string
+	// Port is the listening port (the TLS port when TLS is on).
+	Port int
+	// Dir is the server's working directory (a test temp dir).
+	Dir string
+	// Certs are the TLS files, when TLS is on.
+	Certs *Certs
+
+	t    testing.TB
+	cfg  Config
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Binary returns the path of redis-server, or fails t with instructions.
+func Binary(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server is not installed: run `make test`, which installs it (apt-get install -y redis-server): %v", err)
+	}
+	return p
+}
+
+// Start starts a server and registers its stop with t.Cleanup.
+func Start(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	Binary(t)
+	s := &Server{t: t, cfg: cfg, Dir: t.TempDir()}
+	if cfg.TLS {
+		s.Certs = MakeCerts(t, s.Dir)
+	}
+	var err error
+	for range 5 { // a free port can be taken between probe and bind
+		s.Port = FreePort(t)
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
+		if err = s.start(); err == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+	}
+	t.Fatalf("redistest: start redis-server: %v", err)
+	return nil
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("redistest: find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func (s *Server) args() []string {
+	a := []string{"--bind", "127.0.0.1", "--dir", s.Dir, "--protected-mode", "no",
+		"--logfile", filepath.Join(s.Dir, "redis.log"), "--daemonize", "no"}
+	if !s.cfg.Persist {
+		a = append(a, "--save", "", "--appendonly", "no")
+	}
+	if s.cfg.TLS {
+		auth := "no"
+		if s.cfg.RequireClientCert {
+			auth = "yes"
+		}
+		a = append(a, "--port", "0", "--tls-port", strconv.Itoa(s.Port),
+			"--tls-cert-file", s.Certs.ServerCert, "--tls-key-file", s.Certs.ServerKey,
+			"--tls-ca-cert-file", s.Certs.CA, "--tls-auth-clients", auth)
+	} else {
+		a = append(a, "--port", strconv.Itoa(s.Port))
+	}
+	if s.cfg.Password != "" {
+		a = append(a, "--requirepass", s.cfg.Password)
+	}
+	if len(s.cfg.ACL) > 0 {
+		f := filepath.Join(s.Dir, "users.acl")
+		if err := os.WriteFile(f, []byte(strings.Join(s.cfg.ACL, "\n")+"\n"), 0o600); err != nil {
+			s.t.Fatalf("redistest: write ACL file: %v", err)
+		}
+		a = append(a, "--aclfile", f)
+	}
+	return append(a, s.cfg.Args...)
+}
+
+func (s *Server) start() error {
+	cmd := exec.Command(Binary(s.t), s.args()...)
+	cmd.Dir = s.Dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.mu.Lock()
+	s.cmd, s.done = cmd, done
+	s.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return fmt.Errorf("redis-server exited at start: %s", s.logTail())
+		default:
+		}
+		if s.ping() == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.Kill()
+	return fmt.Errorf("redis-server did not answer within 10s: %s", s.logTail())
+}
+
+// ping sends PING over a raw connection and expects PONG (or NOAUTH, which
+// also proves the server is up).
+func (s *Server) ping() error {
+	conn, err := net.DialTimeout("tcp", s.Addr, time.Second)
+	if err != nil {
+		return err
+	}
+	if s.cfg.TLS {
+		tc := tls.Client(conn, s.Certs.ClientConfig(s.cfg.RequireClientCert))
+		conn = tc
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH") {
+		return nil
+	}
+	return fmt.Errorf("unexpected PING reply %q", line)
+}
+
+func (s *Server) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-5):], " | ")
+}
+
+// Kill stops the server with SIGKILL, as a crash would, and waits for it.
+func (s *Server) Kill() { s.signal(syscall.SIGKILL) }
+
+// Stop stops the server with SIGTERM and waits for it (SIGKILL after 5s).
+func (s *Server) Stop() { s.signal(syscall.SIGTERM) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Running reports whether the process is alive.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		return false
+	}
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Restart starts the server again on the same port and directory (so an
+// AOF or RDB written before is loaded). It stops it first if needed.
+func (s *Server) Restart() {
+	s.t.Helper()
+	if s.Running() {
+		s.Stop()
+	}
+	var err error
+	for range 50 { // the port may linger briefly after a kill
+		if err = s.start(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("redistest: restart redis-server on %s: %v", s.Addr, err)
+}
+
+// CLI runs redis-cli against the server and returns its trimmed output.
+func (s *Server) CLI(args ...string) (string, error) {
+	a := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(s.Port)}
+	if s.cfg.TLS {
+		a = append(a, "--tls", "--cacert", s.Certs.CA, "--cert", s.Certs.ClientCert, "--key", s.Certs.ClientKey)
+	}
+	if s.cfg.Password != "" {
+		a = append(a, "--no-auth-warning", "-a", s.cfg.Password)
+	}
+	out, err := exec.Command("redis-cli", append(a, args...)...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}

@@ -1,0 +1,342 @@
+package runtime
+
+import (
+	"context"
+
+	"github.com/redis/rueidis"
+)
+
+// Set algebra. On a single server, and on a cluster when every key
+// involved hashes to one slot (give them a common hash tag, see
+// HashTagKey), Redis computes the result server-side and atomically
+// (SUNION, SINTERSTORE, SMOVE, ...). On a cluster with keys in different
+// slots, where Redis would answer CROSSSLOT, the runtime computes it
+// instead: it reads every source (SSCAN batches for large sets), combines
+// the members, and for the Store variants writes the result with one
+// MULTI/EXEC on the destination's node. That path is correct but not
+// atomic: writes to the sources made while it runs may or may not be
+// reflected.
+
+type algebraOp uint8
+
+const (
+	opUnion algebraOp = iota
+	opInter
+	opDiff
+)
+
+func (o algebraOp) name(store bool) string {
+	n := [...]string{"Union", "Intersect", "Diff"}[o]
+	if store {
+		n += "Store"
+	}
+	return n
+}
+
+// keysOf checks the other sets and returns their keys.
+func (s *Set[T]) keysOf(others []*Set[T]) ([]string, error) {
+	keys := make([]string, 0, len(others))
+	for i, o := range others {
+		if err := o.ready(); err != nil {
+			return nil, invalidArg("set %d: %v", i, err)
+		}
+		if o.cm != s.cm {
+			return nil, invalidArg("set %d (%s) belongs to another ConnectionManager", i, o.key)
+		}
+		keys = append(keys, o.key)
+	}
+	return keys, nil
+}
+
+// serverSide reports whether Redis can run a multi-key command over keys.
+func (cm *ConnectionManager) serverSide(keys []string) bool {
+	return !cm.cluster || sameSlot(keys)
+}
+
+// Union returns the members of the receiver and of every other set.
+func (s *Set[T]) Union(ctx context.Context, others ...*Set[T]) ([]T, error) {
+	return s.algebra(ctx, opUnion, others)
+}
+
+// Intersect returns the members of the receiver that are in every other set.
+func (s *Set[T]) Intersect(ctx context.Context, others ...*Set[T]) ([]T, error) {
+	return s.algebra(ctx, opInter, others)
+}
+
+// Diff returns the members of the receiver that are in none of the others.
+func (s *Set[T]) Diff(ctx context.Context, others ...*Set[T]) ([]T, error) {
+	return s.algebra(ctx, opDiff, others)
+}
+
+func (s *Set[T]) algebra(ctx context.Context, op algebraOp, others []*Set[T]) ([]T, error) {
+	name := op.name(false)
+	if err := s.ready(); err != nil {
+		return nil, s.opErr(name, err)
+	}
+	okeys, err := s.keysOf(others)
+	if err != nil {
+		return nil, s.opErr(name, err)
+	}
+	keys := append([]string{s.key}, okeys...)
+	raw, err := s.cm.algebraRaw(ctx, op, keys)
+	if err != nil {
+		return nil, s.opErr(name, err)
+	}
+	out, err := s.decode(raw)
+	return out, s.opErr(name, err)
+}
+
+// algebraRaw computes op over keys (the first is the left operand).
+func (cm *ConnectionManager) algebraRaw(ctx context.Context, op algebraOp, keys []string) ([]string, error) {
+	if len(keys) == 1 {
+		return cm.membersRaw(ctx, keys[0])
+	}
+	if !cm.serverSide(keys) {
+		return cm.algebraLocal(ctx, op, keys)
+	}
+	var out []string
+	err := cm.call(ctx, retrySafe, func(ctx context.Context) error {
+		b := cm.client.B()
+		var c rueidis.Completed
+		switch op {
+		case opUnion:
+			c = b.Sunion().Key(keys...).Build()
+		case opInter:
+			c = b.Sinter().Key(keys...).Build()
+		default:
+			c = b.Sdiff().Key(keys...).Build()
+		}
+		var err error
+		out, err = cm.client.Do(ctx, c).AsStrSlice()
+		return err
+	})
+	return out, err
+}
+
+// algebraLocal computes op over keys in this process.
+func (cm *ConnectionManager) algebraLocal(ctx context.Context, op algebraOp, keys []string) ([]string, error) {
+	first, err := cm.membersRaw(ctx, keys[0])
+	if err != nil {
+		return nil, err
+	}
+	acc := make(map[string]struct{}, len(first))
+	for _, m := range first {
+		acc[m] = struct{}{}
+	}
+	for _, k := range keys[1:] {
+		if op != opUnion && len(acc) == 0 {
+			break
+		}
+		ms, err := cm.membersRaw(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		switch op {
+		case opUnion:
+			for _, m := range ms {
+				acc[m] = struct{}{}
+			}
+		case opInter:
+			next := make(map[string]struct{}, min(len(acc), len(ms)))
+			for _, m := range ms {
+				if _, ok := acc[m]; ok {
+					next[m] = struct{}{}
+				}
+			}
+			acc = next
+		case opDiff:
+			for _, m := range ms {
+				delete(acc, m)
+			}
+		}
+	}
+	out := make([]string, 0, len(acc))
+	for m := range acc {
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// UnionStore replaces the receiver with the union of sources and returns its
+// new size. With no sources the receiver becomes empty.
+func (s *Set[T]) UnionStore(ctx context.Context, sources ...*Set[T]) (int64, error) {
+	return s.store(ctx, opUnion, sources)
+}
+
+// IntersectStore replaces the receiver with the intersection of sources and
+// returns its new size. It needs at least one source.
+func (s *Set[T]) IntersectStore(ctx context.Context, sources ...*Set[T]) (int64, error) {
+	return s.store(ctx, opInter, sources)
+}
+
+// DiffStore replaces the receiver with sources[0] minus the other sources
+// and returns its new size. It needs at least one source.
+func (s *Set[T]) DiffStore(ctx context.Context, sources ...*Set[T]) (int64, error) {
+	return s.store(ctx, opDiff, sources)
+}
+
+func (s *Set[T]) store(ctx context.Context, op algebraOp, sources []*Set[T]) (int64, error) {
+	name := op.name(true)
+	if err := s.ready(); err != nil {
+		return 0, s.opErr(name, err)
+	}
+	keys, err := s.keysOf(sources)
+	if err != nil {
+		return 0, s.opErr(name, err)
+	}
+	if len(keys) == 0 {
+		if op != opUnion {
+			return 0, s.opErr(name, invalidArg("%s needs at least one source", name))
+		}
+		return 0, s.Clear(ctx)
+	}
+	n, err := s.cm.storeRaw(ctx, op, s.key, keys)
+	return n, s.opErr(name, err)
+}
+
+func (cm *ConnectionManager) storeRaw(ctx context.Context, op algebraOp, dst string, keys []string) (int64, error) {
+	if cm.serverSide(append([]string{dst}, keys...)) {
+		res, err := cm.fencedCall(ctx, retrySafe, dst, func(b rueidis.Builder) rueidis.Commands {
+			switch op {
+			case opUnion:
+				return rueidis.Commands{b.Sunionstore().Destination(dst).Key(keys...).Build()}
+			case opInter:
+				return rueidis.Commands{b.Sinterstore().Destination(dst).Key(keys...).Build()}
+			default:
+				return rueidis.Commands{b.Sdiffstore().Destination(dst).Key(keys...).Build()}
+			}
+		})
+		if err != nil {
+			return 0, err
+		}
+		return res[0].AsInt64()
+	}
+	raw, err := cm.algebraLocal(ctx, op, keys)
+	if err != nil {
+		return 0, err
+	}
+	return int64(len(raw)), cm.replaceRaw(ctx, dst, raw)
+}
+
+// replaceRaw atomically replaces dst with exactly members, in one
+// MULTI/EXEC on dst's node.
+func (cm *ConnectionManager) replaceRaw(ctx context.Context, dst string, members []string) error {
+	res, err := cm.fencedCall(ctx, retrySafe, dst, func(b rueidis.Builder) rueidis.Commands {
+		cmds := rueidis.Commands{b.Multi().Build(), b.Del().Key(dst).Build()}
+		for i := 0; i < len(members); i += batchSize {
+			cmds = append(cmds, b.Sadd().Key(dst).Member(members[i:min(len(members), i+batchSize)]...).Build())
+		}
+		return append(cmds, b.Exec().Build())
+	})
+	if err != nil {
+		return err
+	}
+	replies, err := res[len(res)-1].ToArray()
+	if err != nil {
+		return err
+	}
+	for _, r := range replies {
+		if err := r.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fencedCall runs build's commands as one fenced pipeline under the breaker
+// and retry policy.
+func (cm *ConnectionManager) fencedCall(ctx context.Context, p retryPolicy, fenceKey string, build func(rueidis.Builder) rueidis.Commands) ([]rueidis.RedisResult, error) {
+	var out []rueidis.RedisResult
+	err := cm.call(ctx, p, func(ctx context.Context) error {
+		var err error
+		out, err = cm.doFenced(ctx, fenceKey, build(cm.client.B()))
+		return err
+	})
+	return out, err
+}
+
+// IntersectSize returns the size of the intersection of the receiver and
+// others (SINTERCARD), stopping at limit when limit > 0.
+func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...*Set[T]) (int64, error) {
+	const name = "IntersectSize"
+	if err := s.ready(); err != nil {
+		return 0, s.opErr(name, err)
+	}
+	if limit < 0 {
+		return 0, s.opErr(name, invalidArg("limit %d is negative", limit))
+	}
+	okeys, err := s.keysOf(others)
+	if err != nil {
+		return 0, s.opErr(name, err)
+	}
+	keys := append([]string{s.key}, okeys...)
+	if !s.cm.serverSide(keys) {
+		raw, err := s.cm.algebraLocal(ctx, opInter, keys)
+		if err != nil {
+			return 0, s.opErr(name, err)
+		}
+		n := int64(len(raw))
+		if limit > 0 && n > limit {
+			n = limit
+		}
+		return n, nil
+	}
+	var n int64
+	err = s.cm.call(ctx, retrySafe, func(ctx context.Context) error {
+		c := s.b().Sintercard().Numkeys(int64(len(keys))).Key(keys...).Limit(limit).Build()
+		var err error
+		n, err = s.cm.client.Do(ctx, c).AsInt64()
+		return err
+	})
+	return n, s.opErr(name, err)
+}
+
+// Move moves m from the receiver to dst and reports whether it was a
+// member of the receiver (SMOVE). It is never retried once sent. On a
+// cluster with the two keys in different slots it removes m from the
+// receiver, then adds it to dst; if the add fails it puts m back and
+// returns the error, so the member is never lost.
+func (s *Set[T]) Move(ctx context.Context, dst *Set[T], m T) (bool, error) {
+	const name = "Move"
+	if err := s.ready(); err != nil {
+		return false, s.opErr(name, err)
+	}
+	if _, err := s.keysOf([]*Set[T]{dst}); err != nil {
+		return false, s.opErr(name, err)
+	}
+	mem, err := Marshal(s.codec, &m)
+	if err != nil {
+		return false, s.opErr(name, err)
+	}
+	ok, err := s.cm.moveRaw(ctx, s.key, dst.key, mem)
+	return ok, s.opErr(name, err)
+}
+
+func (cm *ConnectionManager) moveRaw(ctx context.Context, src, dst, mem string) (bool, error) {
+	if cm.serverSide([]string{src, dst}) {
+		res, err := cm.fencedCall(ctx, retryUnsent, src, func(b rueidis.Builder) rueidis.Commands {
+			return rueidis.Commands{b.Smove().Source(src).Destination(dst).Member(mem).Build()}
+		})
+		if err != nil {
+			return false, err
+		}
+		return res[0].AsBool()
+	}
+	res, err := cm.fencedCall(ctx, retryUnsent, src, func(b rueidis.Builder) rueidis.Commands {
+		return rueidis.Commands{b.Srem().Key(src).Member(mem).Build()}
+	})
+	if err != nil {
+		return false, err
+	}
+	if n, err := res[0].AsInt64(); err != nil || n == 0 {
+		return false, err
+	}
+	if _, err := cm.addRaw(ctx, dst, true, []string{mem}); err != nil {
+		if _, err2 := cm.addRaw(context.WithoutCancel(ctx), src, true, []string{mem}); err2 != nil {
+			cm.log.Error("setgen: Move could not restore a member after a failed add; it is in neither set",
+				"src", src, "dst", dst, "error", err2)
+		}
+		return false, err
+	}
+	return true, nil
+}

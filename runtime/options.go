@@ -1,0 +1,160 @@
+package runtime
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Defaults applied by NewConnectionManager to zero-valued Options fields.
+const (
+	DefaultAddr             = "127.0.0.1:6379"
+	DefaultRetryMaxAttempts = 3
+	DefaultRetryBaseDelay   = 25 * time.Millisecond
+	DefaultRetryMaxDelay    = 1 * time.Second
+	DefaultBreakerThreshold = 5
+	DefaultBreakerTimeout   = 60 * time.Second
+	DefaultCacheTTL         = 60 * time.Second
+	DefaultMaxConnections   = 16
+	DefaultCallTimeout      = 5 * time.Second
+	DefaultDialTimeout      = 2 * time.Second
+)
+
+// Options configures a ConnectionManager. The zero value connects to
+// 127.0.0.1:6379 with the defaults listed on each field.
+type Options struct {
+	// Addrs are the server's addresses ("host:port", or a unix socket
+	// path starting with "/"). Default ["127.0.0.1:6379"]. When the server
+	// is a Redis Cluster node, the cluster is detected and used.
+	Addrs []string
+	// Username and Password authenticate with AUTH (Redis 6 ACL when
+	// Username is set). They never appear in errors, logs or Health.
+	Username, Password string
+	// DB is the database number selected on every connection (not with a cluster).
+	DB int
+	// TLS, when not nil, makes every connection use TLS with this config.
+	TLS *tls.Config
+	// MaxConnections bounds the pool of dedicated connections used for
+	// large pipelines (default 16). Ordinary calls share one auto-pipelined
+	// connection per node, which is also the one holding the
+	// client-side cache, so read-your-writes holds.
+	MaxConnections int
+	// RetryMaxAttempts is the number of attempts for a call whose retry is
+	// safe (default 3; 1 disables retries).
+	RetryMaxAttempts int
+	// RetryBaseDelay and RetryMaxDelay bound the exponential backoff with
+	// full jitter between attempts (defaults 25ms and 1s).
+	RetryBaseDelay, RetryMaxDelay time.Duration
+	// BreakerThreshold is the number of consecutive failed calls that opens
+	// the circuit breaker (default 5).
+	BreakerThreshold int
+	// BreakerTimeout is how long the breaker stays open before one probe
+	// call is let through (default 60s).
+	BreakerTimeout time.Duration
+	// CacheTTL is the client-side cache TTL for Contains and ContainsMany
+	// (default 60s). The server's invalidations keep the cache correct
+	// well before it expires.
+	CacheTTL time.Duration
+	// DisableCache turns client-side caching off. It is also turned off
+	// automatically when the server cannot track keys (RESP2 or no CLIENT
+	// TRACKING).
+	DisableCache bool
+	// KeyPrefix is prepended to every key, e.g. "app:".
+	KeyPrefix string
+	// Logger receives breaker transitions, retries and fallbacks. Nil: silent.
+	Logger *slog.Logger
+
+	// CallTimeout bounds a call whose context has no deadline (default 5s),
+	// so no call can hang forever when the server is gone.
+	CallTimeout time.Duration
+	// DialTimeout bounds connection establishment (default 2s).
+	DialTimeout time.Duration
+	// ForceSingleNode treats Addrs[0] as one standalone server even when it
+	// answers cluster commands (needed for some test servers, e.g. miniredis).
+	ForceSingleNode bool
+	// ClientName is sent with CLIENT SETNAME (optional).
+	ClientName string
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Addrs) == 0 {
+		o.Addrs = []string{DefaultAddr}
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.RetryMaxAttempts <= 0 {
+		o.RetryMaxAttempts = DefaultRetryMaxAttempts
+	}
+	if o.RetryBaseDelay <= 0 {
+		o.RetryBaseDelay = DefaultRetryBaseDelay
+	}
+	if o.RetryMaxDelay <= 0 {
+		o.RetryMaxDelay = DefaultRetryMaxDelay
+	}
+	if o.RetryMaxDelay < o.RetryBaseDelay {
+		o.RetryMaxDelay = o.RetryBaseDelay
+	}
+	if o.BreakerThreshold <= 0 {
+		o.BreakerThreshold = DefaultBreakerThreshold
+	}
+	if o.BreakerTimeout <= 0 {
+		o.BreakerTimeout = DefaultBreakerTimeout
+	}
+	if o.CacheTTL <= 0 {
+		o.CacheTTL = DefaultCacheTTL
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = DefaultDialTimeout
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	for _, a := range o.Addrs {
+		if a == "" {
+			return invalidArg("empty address in Options.Addrs")
+		}
+	}
+	if o.DB < 0 {
+		return invalidArg("Options.DB is negative (%d)", o.DB)
+	}
+	return nil
+}
+
+// TLSConfigFromFiles builds a *tls.Config for Options.TLS: caFile (PEM) is
+// the set of trusted server CAs (empty: the system pool), and certFile with
+// keyFile, when both are set, is the client certificate presented to a server
+// that demands one. serverName overrides the name checked in the server's
+// certificate (empty: the host dialled).
+func TLSConfigFromFiles(caFile, certFile, keyFile, serverName string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("setgen: read CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("setgen: CA file %s holds no PEM certificate", caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("setgen: client certificate needs both a cert file and a key file")
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("setgen: load client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}

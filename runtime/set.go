@@ -1,0 +1,537 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// Batching limits: a command carries at most batchSize members, so the
+// server never spends long on one command, and one pipeline (DoMulti)
+// carries at most pipelineSize commands, well under rueidis' threshold for
+// moving a pipeline to a dedicated connection.
+const (
+	batchSize    = 1000
+	pipelineSize = 256
+	scanCount    = 1000
+)
+
+// TTL results that are not durations, as returned by Set.TTL.
+const (
+	// NoExpiry is returned by TTL for a key that exists and has no expiry.
+	NoExpiry time.Duration = -1
+	// NoKey is returned by TTL for a key that does not exist.
+	NoKey time.Duration = -2
+)
+
+// Set is the generic core behind every generated set type: a Redis set at
+// one key whose members are values of T encoded by a Codec. Generated types
+// are defined on it (type UserSet runtime.Set[User]) and only forward calls.
+// A Set is safe for concurrent use. A nil *Set returns errors, never panics.
+type Set[T any] struct {
+	cm    *ConnectionManager
+	codec Codec[T]
+	name  string // the generated type's name, for errors
+	key   string // the full key, prefix included
+	bad   error  // why every call fails (bad construction), or nil
+}
+
+// NewSet returns the set stored at key (Options.KeyPrefix is prepended).
+// name is the type's name shown in errors, e.g. "users.UserSet". A nil
+// manager or an empty key is reported by every call rather than a panic.
+func NewSet[T any](cm *ConnectionManager, name, key string, codec Codec[T]) *Set[T] {
+	s := &Set[T]{cm: cm, codec: codec, name: name, key: key}
+	switch {
+	case cm == nil:
+		s.bad = invalidArg("nil ConnectionManager")
+	case key == "":
+		s.bad = invalidArg("empty key")
+	case codec == nil:
+		s.bad = invalidArg("nil codec")
+	default:
+		s.key = cm.key(key)
+	}
+	return s
+}
+
+// Key returns the full key, prefix included.
+func (s *Set[T]) Key() string {
+	if s == nil {
+		return ""
+	}
+	return s.key
+}
+
+// Manager returns the set's ConnectionManager.
+func (s *Set[T]) Manager() *ConnectionManager {
+	if s == nil {
+		return nil
+	}
+	return s.cm
+}
+
+func (s *Set[T]) opErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	name, key := "runtime.Set", ""
+	if s != nil {
+		name, key = s.name, s.key
+	}
+	return &OpError{Set: name, Key: key, Op: op, Err: err}
+}
+
+func (s *Set[T]) ready() error {
+	if s == nil {
+		return invalidArg("nil set")
+	}
+	return s.bad
+}
+
+func (s *Set[T]) b() rueidis.Builder { return s.cm.client.B() }
+
+func (s *Set[T]) encode(members []T) ([]string, error) {
+	out := make([]string, len(members))
+	for i := range members {
+		m, err := Marshal(s.codec, &members[i])
+		if err != nil {
+			return nil, fmt.Errorf("member %d: %w", i, err)
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// decode decodes raw members, keeping those that decode and joining the
+// errors of those that do not.
+func (s *Set[T]) decode(raw []string) ([]T, error) {
+	out := make([]T, 0, len(raw))
+	var errs []error
+	for _, r := range raw {
+		var v T
+		if err := Unmarshal(s.codec, r, &v); err != nil {
+			errs = append(errs, newDecodeError(s.key, r, err))
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, joinDecodeErrors(errs)
+}
+
+func joinDecodeErrors(errs []error) error {
+	const shown = 5
+	switch {
+	case len(errs) == 0:
+		return nil
+	case len(errs) > shown:
+		more := fmt.Errorf("%w: and %d more members that do not decode", ErrDecode, len(errs)-shown)
+		return errors.Join(append(errs[:shown:shown], more)...)
+	default:
+		return errors.Join(errs...)
+	}
+}
+
+// read runs one read-only command.
+func (s *Set[T]) read(ctx context.Context, build func(b rueidis.Builder) rueidis.Completed) (rueidis.RedisResult, error) {
+	var out rueidis.RedisResult
+	err := s.cm.call(ctx, retrySafe, func(ctx context.Context) error {
+		out = s.cm.client.Do(ctx, build(s.b()))
+		return out.Error()
+	})
+	return out, err
+}
+
+// Add adds members and returns how many were not already present.
+// Large inputs are sent in batches of 1000 in one pipeline.
+func (s *Set[T]) Add(ctx context.Context, members ...T) (int64, error) {
+	n, err := s.addOrRemove(ctx, true, members)
+	return n, s.opErr("Add", err)
+}
+
+// Remove removes members and returns how many were present.
+func (s *Set[T]) Remove(ctx context.Context, members ...T) (int64, error) {
+	n, err := s.addOrRemove(ctx, false, members)
+	return n, s.opErr("Remove", err)
+}
+
+func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64, error) {
+	if err := s.ready(); err != nil {
+		return 0, err
+	}
+	if len(members) == 0 {
+		return 0, nil
+	}
+	enc, err := s.encode(members)
+	if err != nil {
+		return 0, err
+	}
+	return s.cm.addRaw(ctx, s.key, add, enc)
+}
+
+// addRaw runs SADD (add) or SREM on key with already encoded members,
+// batched, and sums the replies.
+func (cm *ConnectionManager) addRaw(ctx context.Context, key string, add bool, enc []string) (int64, error) {
+	var total int64
+	for start := 0; start < len(enc); start += batchSize * pipelineSize {
+		chunk := enc[start:min(len(enc), start+batchSize*pipelineSize)]
+		var n int64
+		err := cm.call(ctx, retrySafe, func(ctx context.Context) error {
+			b := cm.client.B()
+			cmds := make(rueidis.Commands, 0, (len(chunk)+batchSize-1)/batchSize)
+			for i := 0; i < len(chunk); i += batchSize {
+				batch := chunk[i:min(len(chunk), i+batchSize)]
+				if add {
+					cmds = append(cmds, b.Sadd().Key(key).Member(batch...).Build())
+				} else {
+					cmds = append(cmds, b.Srem().Key(key).Member(batch...).Build())
+				}
+			}
+			res, err := cm.doFenced(ctx, key, cmds)
+			if err != nil {
+				return err
+			}
+			n = 0
+			for _, r := range res {
+				v, err := r.AsInt64()
+				if err != nil {
+					return err
+				}
+				n += v
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// doFenced sends cmds in one pipeline, followed, when the cache is on, by
+// an EXISTS on fenceKey whose reply Redis sends only after the
+// invalidations caused by cmds (see ConnectionManager). It returns the
+// replies of cmds, or the first error among them.
+func (cm *ConnectionManager) doFenced(ctx context.Context, fenceKey string, cmds rueidis.Commands) ([]rueidis.RedisResult, error) {
+	if cm.cacheOn {
+		cmds = append(cmds, cm.client.B().Exists().Key(fenceKey).Build())
+	}
+	res := cm.client.DoMulti(ctx, cmds...)
+	if cm.cacheOn {
+		if err := res[len(res)-1].Error(); err != nil {
+			return nil, err
+		}
+		res = res[:len(res)-1]
+	}
+	for _, r := range res {
+		if err := r.Error(); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// Contains reports whether m is a member. It is served from the
+// client-side cache when possible (see ConnectionManager).
+func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
+	if err := s.ready(); err != nil {
+		return false, s.opErr("Contains", err)
+	}
+	mem, err := Marshal(s.codec, &m)
+	if err != nil {
+		return false, s.opErr("Contains", err)
+	}
+	var found bool
+	err = s.cm.call(ctx, retrySafe, func(ctx context.Context) error {
+		var r rueidis.RedisResult
+		if s.cm.cacheOn {
+			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem).Cache(), s.cm.opts.CacheTTL)
+			s.cm.countCache(r)
+		} else {
+			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem).Build())
+		}
+		var err error
+		found, err = r.AsBool()
+		return err
+	})
+	return found, s.opErr("Contains", err)
+}
+
+// ContainsMany reports, for each of ms in order, whether it is a member.
+// It is served from the client-side cache when possible.
+func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
+	if err := s.ready(); err != nil {
+		return nil, s.opErr("ContainsMany", err)
+	}
+	if len(ms) == 0 {
+		return []bool{}, nil
+	}
+	enc, err := s.encode(ms)
+	if err != nil {
+		return nil, s.opErr("ContainsMany", err)
+	}
+	out := make([]bool, 0, len(enc))
+	for start := 0; start < len(enc); start += batchSize * pipelineSize {
+		chunk := enc[start:min(len(enc), start+batchSize*pipelineSize)]
+		var part []bool
+		err := s.cm.call(ctx, retrySafe, func(ctx context.Context) error {
+			part = part[:0]
+			b := s.b()
+			var res []rueidis.RedisResult
+			if s.cm.cacheOn {
+				cmds := make([]rueidis.CacheableTTL, 0, (len(chunk)+batchSize-1)/batchSize)
+				for i := 0; i < len(chunk); i += batchSize {
+					c := b.Smismember().Key(s.key).Member(chunk[i:min(len(chunk), i+batchSize)]...).Cache()
+					cmds = append(cmds, rueidis.CT(c, s.cm.opts.CacheTTL))
+				}
+				res = s.cm.client.DoMultiCache(ctx, cmds...)
+				for _, r := range res {
+					s.cm.countCache(r)
+				}
+			} else {
+				cmds := make(rueidis.Commands, 0, (len(chunk)+batchSize-1)/batchSize)
+				for i := 0; i < len(chunk); i += batchSize {
+					cmds = append(cmds, b.Smismember().Key(s.key).Member(chunk[i:min(len(chunk), i+batchSize)]...).Build())
+				}
+				res = s.cm.client.DoMulti(ctx, cmds...)
+			}
+			for _, r := range res {
+				v, err := r.AsIntSlice()
+				if err != nil {
+					return err
+				}
+				for _, x := range v {
+					part = append(part, x == 1)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, s.opErr("ContainsMany", err)
+		}
+		out = append(out, part...)
+	}
+	return out, nil
+}
+
+func (cm *ConnectionManager) countCache(r rueidis.RedisResult) {
+	if r.Error() != nil {
+		return
+	}
+	if r.IsCacheHit() {
+		cm.hits.Add(1)
+	} else {
+		cm.misses.Add(1)
+	}
+}
+
+// Members returns every member. A set small enough for one SSCAN reply is
+// read atomically; a larger one is read in SSCAN batches (so the server is
+// never blocked by one huge reply), which is not a snapshot: members added
+// or removed meanwhile may or may not appear. Each member appears once.
+// Members that do not decode are reported in an error wrapping ErrDecode,
+// beside all those that did.
+func (s *Set[T]) Members(ctx context.Context) ([]T, error) {
+	if err := s.ready(); err != nil {
+		return nil, s.opErr("Members", err)
+	}
+	raw, err := s.cm.membersRaw(ctx, s.key)
+	if err != nil {
+		return nil, s.opErr("Members", err)
+	}
+	out, err := s.decode(raw)
+	return out, s.opErr("Members", err)
+}
+
+// membersRaw returns the raw members of key, without duplicates.
+func (cm *ConnectionManager) membersRaw(ctx context.Context, key string) ([]string, error) {
+	var (
+		out  []string
+		seen map[string]struct{}
+	)
+	cursor := uint64(0)
+	for {
+		e, err := cm.scan(ctx, key, cursor)
+		if err != nil {
+			return nil, err
+		}
+		if cursor == 0 && e.Cursor == 0 {
+			return e.Elements, nil // one reply: atomic and duplicate-free
+		}
+		if seen == nil {
+			seen = make(map[string]struct{}, len(e.Elements)*2)
+		}
+		for _, m := range e.Elements {
+			if _, dup := seen[m]; !dup {
+				seen[m] = struct{}{}
+				out = append(out, m)
+			}
+		}
+		if cursor = e.Cursor; cursor == 0 {
+			return out, nil
+		}
+	}
+}
+
+func (cm *ConnectionManager) scan(ctx context.Context, key string, cursor uint64) (rueidis.ScanEntry, error) {
+	var e rueidis.ScanEntry
+	err := cm.call(ctx, retrySafe, func(ctx context.Context) error {
+		var err error
+		e, err = cm.client.Do(ctx, cm.client.B().Sscan().Key(key).Cursor(cursor).Count(scanCount).Build()).AsScanEntry()
+		return err
+	})
+	return e, err
+}
+
+// All iterates over the members with SSCAN, holding one batch at a time.
+// A member that does not decode yields an error wrapping ErrDecode and the
+// iteration goes on; a failed command yields its error and ends it. As with
+// SSCAN, a member may be yielded twice if the set changes meanwhile.
+func (s *Set[T]) All(ctx context.Context) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		if err := s.ready(); err != nil {
+			yield(zero, s.opErr("All", err))
+			return
+		}
+		cursor := uint64(0)
+		for {
+			e, err := s.cm.scan(ctx, s.key, cursor)
+			if err != nil {
+				yield(zero, s.opErr("All", err))
+				return
+			}
+			for _, r := range e.Elements {
+				var v T
+				if err := Unmarshal(s.codec, r, &v); err != nil {
+					if !yield(zero, s.opErr("All", newDecodeError(s.key, r, err))) {
+						return
+					}
+					continue
+				}
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if cursor = e.Cursor; cursor == 0 {
+				return
+			}
+		}
+	}
+}
+
+// Size returns the number of members.
+func (s *Set[T]) Size(ctx context.Context) (int64, error) {
+	if err := s.ready(); err != nil {
+		return 0, s.opErr("Size", err)
+	}
+	r, err := s.read(ctx, func(b rueidis.Builder) rueidis.Completed { return b.Scard().Key(s.key).Build() })
+	if err != nil {
+		return 0, s.opErr("Size", err)
+	}
+	n, err := r.AsInt64()
+	return n, s.opErr("Size", err)
+}
+
+// Clear deletes the set (UNLINK: the memory is freed in the background).
+func (s *Set[T]) Clear(ctx context.Context) error {
+	if err := s.ready(); err != nil {
+		return s.opErr("Clear", err)
+	}
+	_, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+		return rueidis.Commands{b.Unlink().Key(s.key).Build()}
+	})
+	return s.opErr("Clear", err)
+}
+
+// Pop removes and returns up to n random members (SPOP). It is never
+// retried once sent, so a member is never lost to a retry.
+func (s *Set[T]) Pop(ctx context.Context, n int64) ([]T, error) {
+	if err := s.ready(); err != nil {
+		return nil, s.opErr("Pop", err)
+	}
+	if n <= 0 {
+		return nil, s.opErr("Pop", invalidArg("count %d is not positive", n))
+	}
+	res, err := s.cm.fencedCall(ctx, retryUnsent, s.key, func(b rueidis.Builder) rueidis.Commands {
+		return rueidis.Commands{b.Spop().Key(s.key).Count(n).Build()}
+	})
+	if err != nil {
+		return nil, s.opErr("Pop", err)
+	}
+	raw, err := res[0].AsStrSlice()
+	if err != nil {
+		return nil, s.opErr("Pop", err)
+	}
+	out, err := s.decode(raw)
+	return out, s.opErr("Pop", err)
+}
+
+// Random returns up to n distinct random members without removing them
+// (SRANDMEMBER).
+func (s *Set[T]) Random(ctx context.Context, n int64) ([]T, error) {
+	if err := s.ready(); err != nil {
+		return nil, s.opErr("Random", err)
+	}
+	if n <= 0 {
+		return nil, s.opErr("Random", invalidArg("count %d is not positive", n))
+	}
+	r, err := s.read(ctx, func(b rueidis.Builder) rueidis.Completed { return b.Srandmember().Key(s.key).Count(n).Build() })
+	if err != nil {
+		return nil, s.opErr("Random", err)
+	}
+	raw, err := r.AsStrSlice()
+	if err != nil {
+		return nil, s.opErr("Random", err)
+	}
+	out, err := s.decode(raw)
+	return out, s.opErr("Random", err)
+}
+
+// Expire sets the set's time to live (PEXPIRE, rounded up to a
+// millisecond) and reports whether the key exists. ttl must be positive:
+// use Clear to delete.
+func (s *Set[T]) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
+	if err := s.ready(); err != nil {
+		return false, s.opErr("Expire", err)
+	}
+	if ttl <= 0 {
+		return false, s.opErr("Expire", invalidArg("ttl %v is not positive", ttl))
+	}
+	ms := int64((ttl + time.Millisecond - 1) / time.Millisecond)
+	res, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+		return rueidis.Commands{b.Pexpire().Key(s.key).Milliseconds(ms).Build()}
+	})
+	if err != nil {
+		return false, s.opErr("Expire", err)
+	}
+	ok, err := res[0].AsBool()
+	return ok, s.opErr("Expire", err)
+}
+
+// TTL returns the set's remaining time to live, NoExpiry when it has none,
+// or NoKey when the set does not exist (is empty).
+func (s *Set[T]) TTL(ctx context.Context) (time.Duration, error) {
+	if err := s.ready(); err != nil {
+		return 0, s.opErr("TTL", err)
+	}
+	r, err := s.read(ctx, func(b rueidis.Builder) rueidis.Completed { return b.Pttl().Key(s.key).Build() })
+	if err != nil {
+		return 0, s.opErr("TTL", err)
+	}
+	ms, err := r.AsInt64()
+	if err != nil {
+		return 0, s.opErr("TTL", err)
+	}
+	switch ms {
+	case -1:
+		return NoExpiry, nil
+	case -2:
+		return NoKey, nil
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
