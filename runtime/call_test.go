@@ -1,0 +1,617 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+	"github.com/redis/rueidis/mock"
+	"github.com/sony/gobreaker/v2"
+	"go.uber.org/mock/gomock"
+)
+
+// Unit tests of the call path (breaker, retries, error wrapping) against a
+// gomock rueidis client: every command the runtime sends must be expected,
+// so "no network I/O" is checked by the absence of an expectation.
+
+// rawCodec stores strings as their raw bytes (a named string type's codec).
+type rawCodec struct{}
+
+func (rawCodec) EncodeMember(e *Encoder, v *string) { e.RawString(*v) }
+func (rawCodec) DecodeMember(d *Decoder, v *string) { *v = d.RawString() }
+
+var (
+	errRead = &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	errDial = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+)
+
+const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
+
+// mockManager returns a manager over a gomock client. Unless mod says
+// otherwise: no retries, threshold 3, a breaker timeout that never passes
+// during the test, and no client-side cache.
+func mockManager(t *testing.T, cache bool, mod func(*Options)) (*ConnectionManager, *mock.Client) {
+	t.Helper()
+	ctrl := gomock.NewController(t)
+	client := mock.NewClient(ctrl)
+	client.EXPECT().Mode().Return(rueidis.ClientModeStandalone).AnyTimes()
+	o := Options{
+		RetryMaxAttempts: 1,
+		RetryBaseDelay:   time.Millisecond,
+		RetryMaxDelay:    2 * time.Millisecond,
+		BreakerThreshold: 3,
+		BreakerTimeout:   time.Hour,
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	return newManager(o.withDefaults(), client, cache), client
+}
+
+func scard(key string) gomock.Matcher { return mock.Match("SCARD", key) }
+
+func wantState(t *testing.T, cm *ConnectionManager, state gobreaker.State, failures uint32) {
+	t.Helper()
+	if got := cm.breaker.State(); got != state {
+		t.Fatalf("breaker state = %v, want %v", got, state)
+	}
+	if got := cm.breaker.Counts().ConsecutiveFailures; got != failures {
+		t.Fatalf("breaker consecutive failures = %d, want %d", got, failures)
+	}
+}
+
+func TestBreakerOpensAfterThresholdAndFailsFast(t *testing.T) {
+	cm, client := mockManager(t, false, nil)
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	ctx := context.Background()
+
+	// Exactly three calls reach the client; the fourth must not.
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)).Times(3)
+	for i := 1; i <= 3; i++ {
+		_, err := s.Size(ctx)
+		var op *net.OpError
+		if !errors.As(err, &op) || op.Op != "read" {
+			t.Fatalf("call %d: err = %v, want the read error", i, err)
+		}
+		if errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("call %d: breaker open before the threshold: %v", i, err)
+		}
+		if i < 3 {
+			wantState(t, cm, gobreaker.StateClosed, uint32(i))
+		}
+	}
+	if got := cm.breaker.State(); got != gobreaker.StateOpen {
+		t.Fatalf("after 3 failures state = %v, want open", got)
+	}
+	for range 5 {
+		start := time.Now()
+		_, err := s.Size(ctx)
+		if !errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("open breaker: err = %v, want ErrCircuitOpen", err)
+		}
+		var oe *OpError
+		if !errors.As(err, &oe) || oe.Op != "Size" || oe.Key != "k" {
+			t.Fatalf("open breaker error not an OpError naming Size and k: %#v", err)
+		}
+		if d := time.Since(start); d > 100*time.Millisecond {
+			t.Fatalf("fail-fast took %v", d)
+		}
+	}
+	// Every kind of call fails fast, writes included.
+	if _, err := s.Add(ctx, "a"); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("Add with open breaker: %v", err)
+	}
+	if _, err := s.Contains(ctx, "a"); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("Contains with open breaker: %v", err)
+	}
+	if _, err := s.Pop(ctx, 1); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("Pop with open breaker: %v", err)
+	}
+	if got := cm.breaker.State(); got != gobreaker.StateOpen {
+		t.Fatalf("state = %v, want open", got)
+	}
+}
+
+func TestBreakerHalfOpenProbe(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	cm, client := mockManager(t, false, func(o *Options) { o.BreakerThreshold = 2; o.BreakerTimeout = timeout })
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	ctx := context.Background()
+
+	gomock.InOrder(
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)).Times(2),
+		// first probe fails: the breaker opens again
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(io.EOF)),
+		// second probe succeeds: the breaker closes
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisInt64(7))),
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisInt64(8))),
+	)
+	for range 2 {
+		if _, err := s.Size(ctx); err == nil {
+			t.Fatal("want an error")
+		}
+	}
+	wantOpen := func() {
+		t.Helper()
+		if _, err := s.Size(ctx); !errors.Is(err, ErrCircuitOpen) {
+			t.Fatalf("err = %v, want ErrCircuitOpen", err)
+		}
+	}
+	wantOpen()
+	time.Sleep(timeout + 50*time.Millisecond)
+	if got := cm.breaker.State(); got != gobreaker.StateHalfOpen {
+		t.Fatalf("after the timeout state = %v, want half-open", got)
+	}
+	if _, err := s.Size(ctx); !errors.Is(err, io.EOF) {
+		t.Fatalf("probe: err = %v, want EOF", err)
+	}
+	if got := cm.breaker.State(); got != gobreaker.StateOpen {
+		t.Fatalf("after a failed probe state = %v, want open", got)
+	}
+	wantOpen()
+	time.Sleep(timeout + 50*time.Millisecond)
+	n, err := s.Size(ctx)
+	if err != nil || n != 7 {
+		t.Fatalf("successful probe = %d, %v", n, err)
+	}
+	wantState(t, cm, gobreaker.StateClosed, 0)
+	if n, err := s.Size(ctx); err != nil || n != 8 {
+		t.Fatalf("after close = %d, %v", n, err)
+	}
+}
+
+func TestBreakerHalfOpenLetsOneProbeThrough(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	cm, client := mockManager(t, false, func(o *Options) { o.BreakerThreshold = 1; o.BreakerTimeout = timeout })
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	ctx := context.Background()
+
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	gomock.InOrder(
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)),
+		client.EXPECT().Do(gomock.Any(), scard("k")).DoAndReturn(func(context.Context, rueidis.Completed) rueidis.RedisResult {
+			close(entered)
+			<-release
+			return mock.Result(mock.RedisInt64(1))
+		}),
+	)
+	if _, err := s.Size(ctx); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("err = %v", err)
+	}
+	time.Sleep(timeout + 50*time.Millisecond)
+	var wg sync.WaitGroup
+	var probeErr error
+	wg.Go(func() { _, probeErr = s.Size(ctx) })
+	<-entered
+	// While the probe is in flight, everything else is refused.
+	for range 3 {
+		if _, err := s.Size(ctx); !errors.Is(err, ErrCircuitOpen) {
+			t.Errorf("during the probe: err = %v, want ErrCircuitOpen", err)
+		}
+	}
+	close(release)
+	wg.Wait()
+	if probeErr != nil {
+		t.Fatalf("probe: %v", probeErr)
+	}
+	wantState(t, cm, gobreaker.StateClosed, 0)
+}
+
+func TestBreakerSuccessResetsConsecutiveFailures(t *testing.T) {
+	cm, client := mockManager(t, false, nil) // threshold 3
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	ctx := context.Background()
+	fail := mock.ErrorResult(errRead)
+	ok := mock.Result(mock.RedisInt64(1))
+	gomock.InOrder(
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(fail).Times(2),
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(ok),
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(fail).Times(2),
+	)
+	for range 5 {
+		_, _ = s.Size(ctx)
+	}
+	wantState(t, cm, gobreaker.StateClosed, 2)
+}
+
+func TestBreakerRetriesOfOneCallCountOnce(t *testing.T) {
+	cm, client := mockManager(t, false, func(o *Options) { o.RetryMaxAttempts = 4; o.BreakerThreshold = 2 })
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)).Times(4)
+	if _, err := s.Size(context.Background()); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("err = %v", err)
+	}
+	wantState(t, cm, gobreaker.StateClosed, 1)
+}
+
+func TestBreakerIgnoresCommandErrorsAndNil(t *testing.T) {
+	cm, client := mockManager(t, false, func(o *Options) { o.RetryMaxAttempts = 3; o.BreakerThreshold = 2 })
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	ctx := context.Background()
+
+	// WRONGTYPE: returned once per call (never retried), never counted.
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisError(wrongType))).Times(6)
+	for range 6 {
+		_, err := s.Size(ctx)
+		var re *rueidis.RedisError
+		if !errors.As(err, &re) || !strings.HasPrefix(re.Error(), "WRONGTYPE") {
+			t.Fatalf("err = %v, want the WRONGTYPE RedisError", err)
+		}
+	}
+	wantState(t, cm, gobreaker.StateClosed, 0)
+
+	// A nil reply: never retried, never counted.
+	client.EXPECT().Do(gomock.Any(), mock.Match("PTTL", "k")).Return(mock.Result(mock.RedisNil())).Times(6)
+	for range 6 {
+		if _, err := s.TTL(ctx); !errors.Is(err, rueidis.Nil) {
+			t.Fatalf("err = %v, want redis nil", err)
+		}
+	}
+	wantState(t, cm, gobreaker.StateClosed, 0)
+
+	// Other Redis errors about the command are not server failures either.
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisError("NOPERM this user has no permissions"))).Times(3)
+	for range 3 {
+		if _, err := s.Size(ctx); err == nil {
+			t.Fatal("want an error")
+		}
+	}
+	wantState(t, cm, gobreaker.StateClosed, 0)
+
+	// Transient server errors do count (and are retried).
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisError("LOADING Redis is loading the dataset in memory"))).Times(6)
+	for range 2 {
+		if _, err := s.Size(ctx); err == nil {
+			t.Fatal("want an error")
+		}
+	}
+	if got := cm.breaker.State(); got != gobreaker.StateOpen {
+		t.Fatalf("after 2 LOADING calls state = %v, want open", got)
+	}
+}
+
+func TestBreakerIgnoresCallerCancellation(t *testing.T) {
+	cm, client := mockManager(t, false, func(o *Options) { o.RetryMaxAttempts = 3; o.BreakerThreshold = 2 })
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+
+	// Cancelled while the command is in flight: counted neither way, not retried.
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)).Times(3)
+	if _, err := s.Size(context.Background()); err == nil {
+		t.Fatal("want an error")
+	}
+	wantState(t, cm, gobreaker.StateClosed, 1)
+	for range 5 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		// Pre-cancelled: refused before the breaker, without I/O.
+		if _, err := s.Size(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("pre-cancelled: err = %v", err)
+		}
+	}
+	wantState(t, cm, gobreaker.StateClosed, 1)
+	// Cancelled during the call.
+	for range 5 {
+		ctx, cancel := context.WithCancel(context.Background())
+		client.EXPECT().Do(gomock.Any(), scard("k")).DoAndReturn(func(context.Context, rueidis.Completed) rueidis.RedisResult {
+			cancel()
+			return mock.ErrorResult(context.Canceled)
+		})
+		_, err := s.Size(ctx)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled during the call: err = %v", err)
+		}
+		var oe *OpError
+		if !errors.As(err, &oe) || oe.Op != "Size" {
+			t.Fatalf("not an OpError: %#v", err)
+		}
+	}
+	// Deadline passed during the call.
+	client.EXPECT().Do(gomock.Any(), scard("k")).DoAndReturn(func(ctx context.Context, _ rueidis.Completed) rueidis.RedisResult {
+		<-ctx.Done()
+		return mock.ErrorResult(ctx.Err())
+	}).Times(3)
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		_, err := s.Size(ctx)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("deadline: err = %v", err)
+		}
+	}
+	wantState(t, cm, gobreaker.StateClosed, 1)
+	// The count it had is still there: one more failure opens it.
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)).Times(3)
+	_, _ = s.Size(context.Background())
+	if got := cm.breaker.State(); got != gobreaker.StateOpen {
+		t.Fatalf("state = %v, want open", got)
+	}
+}
+
+func TestBreakerIgnoresLocalErrors(t *testing.T) {
+	cm, _ := mockManager(t, false, func(o *Options) { o.BreakerThreshold = 1 })
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	bad := NewSet[string](cm, "test.S", "k", failCodec{})
+	ctx := context.Background()
+	for range 3 {
+		if _, err := s.Pop(ctx, 0); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("Pop(0): %v", err)
+		}
+		if _, err := bad.Add(ctx, "x"); !errors.Is(err, ErrEncode) {
+			t.Fatalf("Add with failing codec: %v", err)
+		}
+		if _, err := bad.Contains(ctx, "x"); !errors.Is(err, ErrEncode) {
+			t.Fatalf("Contains with failing codec: %v", err)
+		}
+	}
+	wantState(t, cm, gobreaker.StateClosed, 0)
+}
+
+type failCodec struct{}
+
+func (failCodec) EncodeMember(e *Encoder, v *string) { e.Fail(errors.New("cannot encode " + *v)) }
+func (failCodec) DecodeMember(d *Decoder, v *string) { d.Fail(errors.New("cannot decode")) }
+
+func TestRetrySafeCommands(t *testing.T) {
+	cm, client := mockManager(t, false, func(o *Options) { o.RetryMaxAttempts = 3 })
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	ctx := context.Background()
+
+	// Reads: two transient failures, then success.
+	gomock.InOrder(
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)),
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(io.ErrUnexpectedEOF)),
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisInt64(5))),
+	)
+	if n, err := s.Size(ctx); err != nil || n != 5 {
+		t.Fatalf("Size = %d, %v", n, err)
+	}
+	wantState(t, cm, gobreaker.StateClosed, 0)
+
+	// SADD and SREM are retried after a non-dial network error.
+	gomock.InOrder(
+		client.EXPECT().DoMulti(gomock.Any(), mock.Match("SADD", "k", "a", "b")).Return([]rueidis.RedisResult{mock.ErrorResult(errRead)}),
+		client.EXPECT().DoMulti(gomock.Any(), mock.Match("SADD", "k", "a", "b")).Return([]rueidis.RedisResult{mock.Result(mock.RedisInt64(2))}),
+		client.EXPECT().DoMulti(gomock.Any(), mock.Match("SREM", "k", "a")).Return([]rueidis.RedisResult{mock.ErrorResult(errRead)}),
+		client.EXPECT().DoMulti(gomock.Any(), mock.Match("SREM", "k", "a")).Return([]rueidis.RedisResult{mock.Result(mock.RedisInt64(1))}),
+	)
+	if n, err := s.Add(ctx, "a", "b"); err != nil || n != 2 {
+		t.Fatalf("Add = %d, %v", n, err)
+	}
+	if n, err := s.Remove(ctx, "a"); err != nil || n != 1 {
+		t.Fatalf("Remove = %d, %v", n, err)
+	}
+
+	// Attempts are bounded by RetryMaxAttempts.
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)).Times(3)
+	if _, err := s.Size(ctx); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("err = %v", err)
+	}
+	// A non-transient Redis error is not retried.
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisError(wrongType))).Times(1)
+	if _, err := s.Size(ctx); err == nil || !strings.Contains(err.Error(), "WRONGTYPE") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRetryUnsentCommands(t *testing.T) {
+	cm, client := mockManager(t, false, func(o *Options) { o.RetryMaxAttempts = 5; o.BreakerThreshold = 100 })
+	src := NewSet[string](cm, "test.S", "src", rawCodec{})
+	dst := NewSet[string](cm, "test.S", "dst", rawCodec{})
+	ctx := context.Background()
+	spop := mock.Match("SPOP", "src", "2")
+	smove := mock.Match("SMOVE", "src", "dst", "m")
+	popped := []rueidis.RedisResult{mock.Result(mock.RedisArray(mock.RedisBlobString("x"), mock.RedisBlobString("y")))}
+
+	// After a non-dial network error the command may have run: exactly one attempt.
+	for _, err := range []error{errRead, io.EOF, &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}} {
+		client.EXPECT().DoMulti(gomock.Any(), spop).Return([]rueidis.RedisResult{mock.ErrorResult(err)}).Times(1)
+		if _, got := src.Pop(ctx, 2); !errors.Is(got, err) {
+			t.Fatalf("Pop after %v: err = %v", err, got)
+		}
+		client.EXPECT().DoMulti(gomock.Any(), smove).Return([]rueidis.RedisResult{mock.ErrorResult(err)}).Times(1)
+		if ok, got := src.Move(ctx, dst, "m"); ok || !errors.Is(got, err) {
+			t.Fatalf("Move after %v: %v, %v", err, ok, got)
+		}
+	}
+
+	// A dial error or a LOADING/TRYAGAIN refusal means it was never run: retried.
+	gomock.InOrder(
+		client.EXPECT().DoMulti(gomock.Any(), spop).Return([]rueidis.RedisResult{mock.ErrorResult(errDial)}),
+		client.EXPECT().DoMulti(gomock.Any(), spop).Return([]rueidis.RedisResult{mock.Result(mock.RedisError("LOADING Redis is loading the dataset in memory"))}),
+		client.EXPECT().DoMulti(gomock.Any(), spop).Return(popped),
+		client.EXPECT().DoMulti(gomock.Any(), smove).Return([]rueidis.RedisResult{mock.ErrorResult(errDial)}),
+		client.EXPECT().DoMulti(gomock.Any(), smove).Return([]rueidis.RedisResult{mock.Result(mock.RedisError("TRYAGAIN Multiple keys request during rehashing of slot"))}),
+		client.EXPECT().DoMulti(gomock.Any(), smove).Return([]rueidis.RedisResult{mock.Result(mock.RedisInt64(1))}),
+	)
+	got, err := src.Pop(ctx, 2)
+	if err != nil || len(got) != 2 || got[0] != "x" || got[1] != "y" {
+		t.Fatalf("Pop = %v, %v", got, err)
+	}
+	if ok, err := src.Move(ctx, dst, "m"); err != nil || !ok {
+		t.Fatalf("Move = %v, %v", ok, err)
+	}
+
+	// Dial errors are still bounded by RetryMaxAttempts.
+	client.EXPECT().DoMulti(gomock.Any(), spop).Return([]rueidis.RedisResult{mock.ErrorResult(errDial)}).Times(5)
+	if _, err := src.Pop(ctx, 2); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRetryBoundedByDeadline(t *testing.T) {
+	// Backoff far beyond the deadline: the call gives up instead of waiting.
+	cm, client := mockManager(t, false, func(o *Options) {
+		o.RetryMaxAttempts = 100
+		o.RetryBaseDelay = time.Hour
+		o.RetryMaxDelay = time.Hour
+	})
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	var calls int
+	client.EXPECT().Do(gomock.Any(), scard("k")).DoAndReturn(func(context.Context, rueidis.Completed) rueidis.RedisResult {
+		calls++
+		return mock.ErrorResult(errRead)
+	}).MinTimes(1).MaxTimes(2)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := s.Size(ctx)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Size took %v with a 200ms deadline", d)
+	}
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("err = %v, want the last attempt's error", err)
+	}
+	if calls > 2 {
+		t.Fatalf("%d attempts", calls)
+	}
+
+	// With small delays and a deadline, attempts stop at the deadline.
+	cm2, client2 := mockManager(t, false, func(o *Options) {
+		o.RetryMaxAttempts = 1 << 20
+		o.RetryBaseDelay = 5 * time.Millisecond
+		o.RetryMaxDelay = 5 * time.Millisecond
+		o.BreakerThreshold = 1000
+	})
+	s2 := NewSet[string](cm2, "test.S", "k", rawCodec{})
+	var calls2 int
+	client2.EXPECT().Do(gomock.Any(), scard("k")).DoAndReturn(func(context.Context, rueidis.Completed) rueidis.RedisResult {
+		calls2++
+		return mock.ErrorResult(errRead)
+	}).AnyTimes()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel2()
+	start = time.Now()
+	if _, err := s2.Size(ctx2); err == nil {
+		t.Fatal("want an error")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Size took %v with a 150ms deadline", d)
+	}
+	if calls2 < 2 || calls2 > 150 {
+		t.Fatalf("%d attempts in 150ms with delays of at most 5ms", calls2)
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	live := context.Background()
+	dead, cancel := context.WithCancel(context.Background())
+	cancel()
+	redisErr := func(msg string) error { return mock.Result(mock.RedisError(msg)).Error() }
+	cases := []struct {
+		name       string
+		ctx        context.Context
+		err        error
+		safe, once bool // retryable with retrySafe, retryUnsent
+	}{
+		{"read error", live, errRead, true, false},
+		{"EOF", live, io.EOF, true, false},
+		{"dial error", live, errDial, true, true},
+		{"wrapped dial error", live, &net.OpError{Op: "dial", Err: errors.New("timeout")}, true, true},
+		{"LOADING", live, redisErr("LOADING loading"), true, true},
+		{"BUSY", live, redisErr("BUSY Redis is busy running a script"), true, true},
+		{"TRYAGAIN", live, redisErr("TRYAGAIN later"), true, true},
+		{"CLUSTERDOWN", live, redisErr("CLUSTERDOWN The cluster is down"), true, true},
+		{"MASTERDOWN", live, redisErr("MASTERDOWN Link with MASTER is down"), true, true},
+		{"BUSYKEY is not BUSY", live, redisErr("BUSYKEY Target key name already exists"), false, false},
+		{"WRONGTYPE", live, redisErr(wrongType), false, false},
+		{"NOPERM", live, redisErr("NOPERM no permissions"), false, false},
+		{"nil", live, mock.Result(mock.RedisNil()).Error(), false, false},
+		{"invalid argument", live, invalidArg("x"), false, false},
+		{"decode", live, ErrDecode, false, false},
+		{"encode", live, ErrEncode, false, false},
+		{"closed", live, ErrClosed, false, false},
+		{"closing", live, rueidis.ErrClosing, false, false},
+		{"context ended", dead, errRead, false, false},
+		{"context ended, dial", dead, errDial, false, false},
+	}
+	for _, c := range cases {
+		if got := retryable(c.ctx, retrySafe, c.err); got != c.safe {
+			t.Errorf("%s: retryable(retrySafe) = %v, want %v", c.name, got, c.safe)
+		}
+		if got := retryable(c.ctx, retryUnsent, c.err); got != c.once {
+			t.Errorf("%s: retryable(retryUnsent) = %v, want %v", c.name, got, c.once)
+		}
+	}
+}
+
+func TestBreakerClassification(t *testing.T) {
+	redisErr := func(msg string) error { return mock.Result(mock.RedisError(msg)).Error() }
+	success := []error{nil, mock.Result(mock.RedisNil()).Error(), redisErr(wrongType), redisErr("NOPERM x"),
+		redisErr("ERR syntax error"), invalidArg("x"), ErrDecode, ErrEncode}
+	for _, err := range success {
+		if !isBreakerSuccess(err) {
+			t.Errorf("isBreakerSuccess(%v) = false", err)
+		}
+	}
+	failure := []error{errRead, errDial, io.EOF, context.DeadlineExceeded, redisErr("LOADING x"), redisErr("CLUSTERDOWN x")}
+	for _, err := range failure {
+		if isBreakerSuccess(err) {
+			t.Errorf("isBreakerSuccess(%v) = true", err)
+		}
+	}
+	if !isBreakerExcluded(callerGaveUp{context.Canceled}) || isBreakerExcluded(context.Canceled) || isBreakerExcluded(errRead) {
+		t.Error("isBreakerExcluded misclassifies")
+	}
+	if gu := (callerGaveUp{errRead}); gu.Error() != errRead.Error() || !errors.Is(gu, syscall.ECONNRESET) {
+		t.Errorf("callerGaveUp does not wrap its cause: %v", gu)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	base, maxD := 10*time.Millisecond, 300*time.Millisecond
+	for n := 1; n <= 40; n++ {
+		window := min(base<<min(n-1, 30), maxD)
+		var sawHigh bool
+		for range 200 {
+			d := backoff(n, base, maxD)
+			if d < 1 || d > window {
+				t.Fatalf("backoff(%d) = %v, want in [1ns, %v]", n, d, window)
+			}
+			if d > window/2 {
+				sawHigh = true
+			}
+		}
+		if !sawHigh {
+			t.Fatalf("backoff(%d) never above half its window %v: no jitter over the window", n, window)
+		}
+	}
+	// Huge attempt numbers do not overflow.
+	if d := backoff(1000, time.Hour, 2*time.Hour); d < 1 || d > 2*time.Hour {
+		t.Fatalf("backoff(1000) = %v", d)
+	}
+}
+
+func TestClosedManager(t *testing.T) {
+	cm, client := mockManager(t, false, nil)
+	client.EXPECT().Close().Times(1)
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	cm.Close()
+	cm.Close() // idempotent: the client is closed once
+	ctx := context.Background()
+	if _, err := s.Size(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Size after Close: %v", err)
+	}
+	if _, err := s.Add(ctx, "a"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Add after Close: %v", err)
+	}
+	if h := cm.Health(ctx); h.Status != StatusUnhealthy || h.Error != ErrClosed.Error() {
+		t.Fatalf("Health after Close: %+v", h)
+	}
+	var nilCM *ConnectionManager
+	nilCM.Close() // no panic
+	if err := nilCM.call(ctx, retrySafe, func(context.Context) error { return nil }); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("nil manager call: %v", err)
+	}
+	var nilCtx context.Context
+	if err := cm.call(nilCtx, retrySafe, func(context.Context) error { return nil }); !errors.Is(err, ErrInvalidArgument) && !errors.Is(err, ErrClosed) {
+		t.Fatalf("nil context call: %v", err)
+	}
+}
