@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -733,4 +734,22 @@ func Unmarshal[T any](c Codec[T], data string, v *T) error {
 	err := d.err
 	d.Reset("")
 	return err
+}
+
+// IntSize is the size in bits of int and uint, which generated decoders
+// check values against.
+const IntSize = strconv.IntSize
+
+// ArrayLenExact reads an array header and reports whether it announces
+// exactly n elements (a fixed-size Go array); otherwise it records an error.
+func (d *Decoder) ArrayLenExact(n int) bool {
+	got := d.ArrayLen()
+	if d.err != nil {
+		return false
+	}
+	if got != n {
+		d.Fail(fmt.Errorf("array of %d elements, want %d", got, n))
+		return false
+	}
+	return true
 }

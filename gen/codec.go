@@ -1,0 +1,327 @@
+package gen
+
+import (
+	"fmt"
+	"go/types"
+	"strconv"
+
+	"github.com/dave/jennifer/jen"
+)
+
+const runtimePath = "github.com/setgen/setgen/runtime"
+
+func rt(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
+
+// typeCode renders t as a type expression.
+func typeCode(t types.Type) *jen.Statement {
+	switch u := types.Unalias(t).(type) {
+	case *types.Named:
+		obj := u.Obj()
+		if obj.Pkg() == nil {
+			return jen.Id(obj.Name())
+		}
+		return jen.Qual(obj.Pkg().Path(), obj.Name())
+	case *types.Basic:
+		return jen.Id(u.Name())
+	case *types.Pointer:
+		return jen.Op("*").Add(typeCode(u.Elem()))
+	case *types.Slice:
+		return jen.Index().Add(typeCode(u.Elem()))
+	case *types.Array:
+		return jen.Index(jen.Lit(int(u.Len()))).Add(typeCode(u.Elem()))
+	case *types.Map:
+		return jen.Map(typeCode(u.Key())).Add(typeCode(u.Elem()))
+	case *types.Struct:
+		fields := make([]jen.Code, u.NumFields())
+		for i := range u.NumFields() {
+			f := u.Field(i)
+			var c *jen.Statement
+			if f.Embedded() {
+				c = typeCode(f.Type())
+			} else {
+				c = jen.Id(f.Name()).Add(typeCode(f.Type()))
+			}
+			if tag := u.Tag(i); tag != "" {
+				c.Add(jen.Op(tagLiteral(tag)))
+			}
+			fields[i] = c
+		}
+		return jen.Struct(fields...)
+	case *types.Interface:
+		if u.Empty() {
+			return jen.Any()
+		}
+	}
+	// Unsupported types are rejected by the modeler before rendering.
+	panic(fmt.Sprintf("setgen: typeCode(%s)", t))
+}
+
+// tagLiteral quotes a struct tag as Go source, raw when it can be.
+func tagLiteral(tag string) string {
+	if strconv.CanBackquote(tag) {
+		return "`" + tag + "`"
+	}
+	return strconv.Quote(tag)
+}
+
+// underlyingCode renders the type literal underlying a named type.
+func underlyingCode(t types.Type) *jen.Statement { return typeCode(t.Underlying()) }
+
+// conv wraps v in a conversion to the Go type named by to when the model
+// says the value's type is named (or differs), so calls type-check.
+func conv(t *typ, to string, v jen.Code) *jen.Statement {
+	if !t.named {
+		if b, ok := types.Unalias(t.t).(*types.Basic); ok && b.Name() == to {
+			return jen.Add(v)
+		}
+	}
+	return jen.Id(to).Call(v)
+}
+
+// back converts a value of the runtime's type back to t's Go type.
+func back(t *typ, v jen.Code) *jen.Statement {
+	if !t.named {
+		if b, ok := types.Unalias(t.t).(*types.Basic); ok {
+			switch {
+			case t.kind == kString && b.Kind() == types.String,
+				t.kind == kBool && b.Kind() == types.Bool,
+				t.kind == kFloat64 && b.Kind() == types.Float64,
+				t.kind == kFloat32 && b.Kind() == types.Float32,
+				t.kind == kInt && b.Kind() == types.Int64,
+				t.kind == kUint && b.Kind() == types.Uint64:
+				return jen.Add(v)
+			}
+		}
+		if t.kind == kBytes {
+			return jen.Add(v)
+		}
+	}
+	return typeCode(t.t).Call(v)
+}
+
+func bitsCode(bits int) jen.Code {
+	if bits == 0 {
+		return rt("IntSize")
+	}
+	return jen.Lit(bits)
+}
+
+// sliceType returns the unnamed slice or map type under a named one, for
+// the runtime's generic helpers.
+func literalType(t *typ) *jen.Statement {
+	if t.named {
+		return underlyingCode(t.t)
+	}
+	return typeCode(t.t)
+}
+
+// enc returns the statements that write val, of type t, to e.
+func enc(t *typ, val *jen.Statement, depth int) []jen.Code {
+	e := jen.Id("e")
+	switch t.kind {
+	case kBool:
+		return []jen.Code{e.Dot("Bool").Call(conv(t, "bool", val))}
+	case kInt:
+		return []jen.Code{e.Dot("Int").Call(conv(t, "int64", val))}
+	case kUint:
+		return []jen.Code{e.Dot("Uint").Call(conv(t, "uint64", val))}
+	case kFloat32:
+		return []jen.Code{e.Dot("Float32").Call(conv(t, "float32", val))}
+	case kFloat64:
+		return []jen.Code{e.Dot("Float64").Call(conv(t, "float64", val))}
+	case kString:
+		return []jen.Code{e.Dot("String").Call(conv(t, "string", val))}
+	case kBytes:
+		if t.named {
+			val = jen.Index().Byte().Call(val)
+		}
+		return []jen.Code{e.Dot("BytesValue").Call(val)}
+	case kTime:
+		return []jen.Code{e.Dot("Time").Call(val)}
+	case kDuration:
+		return []jen.Code{e.Dot("Int").Call(jen.Int64().Call(val))}
+	case kStruct:
+		return []jen.Code{jen.Id("c").Dot(t.st.enc).Call(jen.Id("e"), jen.Op("&").Add(val))}
+	case kPtr:
+		var inner []jen.Code
+		if t.elem.kind == kStruct {
+			inner = []jen.Code{jen.Id("c").Dot(t.elem.st.enc).Call(jen.Id("e"), val.Clone())}
+		} else {
+			inner = enc(t.elem, jen.Op("*").Add(val.Clone()), depth)
+		}
+		return []jen.Code{jen.If(val.Clone().Op("==").Nil()).Block(jen.Id("e").Dot("Nil").Call()).Else().Block(inner...)}
+	case kSlice:
+		x := jen.Id(fmt.Sprintf("x%d", depth))
+		fn := jen.Func().Params(jen.Id("e").Op("*").Add(rt("Encoder")), x.Clone().Add(typeCode(t.elem.t))).
+			Block(enc(t.elem, x.Clone(), depth+1)...)
+		s := val
+		if t.named {
+			s = literalType(t).Call(val)
+		}
+		return []jen.Code{rt("EncodeSlice").Call(jen.Id("e"), s, fn)}
+	case kArray:
+		i := jen.Id(fmt.Sprintf("i%d", depth))
+		return []jen.Code{
+			jen.Id("e").Dot("ArrayLen").Call(jen.Lit(int(t.n))),
+			jen.For(i.Clone().Op(":=").Range().Add(val.Clone())).Block(enc(t.elem, val.Clone().Index(i.Clone()), depth+1)...),
+		}
+	case kMap:
+		k, x := jen.Id(fmt.Sprintf("k%d", depth)), jen.Id(fmt.Sprintf("x%d", depth))
+		kf := jen.Func().Params(jen.Id("e").Op("*").Add(rt("Encoder")), k.Clone().Add(typeCode(t.key.t))).
+			Block(enc(t.key, k.Clone(), depth+1)...)
+		vf := jen.Func().Params(jen.Id("e").Op("*").Add(rt("Encoder")), x.Clone().Add(typeCode(t.elem.t))).
+			Block(enc(t.elem, x.Clone(), depth+1)...)
+		m := val
+		if t.named {
+			m = literalType(t).Call(val)
+		}
+		helper := "EncodeMap"
+		if !ordered(t.key) {
+			helper = "EncodeMapFunc"
+		}
+		return []jen.Code{rt(helper).Call(jen.Id("e"), m, kf, vf)}
+	}
+	panic("setgen: enc: unknown kind")
+}
+
+// ordered reports whether the runtime can sort keys of t with cmp.Ordered.
+func ordered(t *typ) bool {
+	switch t.kind {
+	case kInt, kUint, kFloat32, kFloat64, kString, kDuration:
+		return true
+	}
+	return false
+}
+
+// decExpr returns an expression reading a value of type t, for the kinds
+// that need no statements.
+func decExpr(t *typ) (jen.Code, bool) {
+	d := jen.Id("d")
+	switch t.kind {
+	case kBool:
+		return back(t, d.Dot("Bool").Call()), true
+	case kInt:
+		return back(t, d.Dot("Int").Call(bitsCode(t.bits))), true
+	case kUint:
+		return back(t, d.Dot("Uint").Call(bitsCode(t.bits))), true
+	case kFloat32:
+		return back(t, d.Dot("Float32").Call()), true
+	case kFloat64:
+		return back(t, d.Dot("Float64").Call()), true
+	case kString:
+		return back(t, d.Dot("String").Call()), true
+	case kBytes:
+		return back(t, d.Dot("BytesValue").Call()), true
+	case kTime:
+		return d.Dot("Time").Call(), true
+	case kDuration:
+		return d.Dot("Duration").Call(), true
+	}
+	return nil, false
+}
+
+// decFunc renders func(d *runtime.Decoder) T reading one value of t.
+func decFunc(t *typ, v *jen.Statement, depth int) *jen.Statement {
+	head := jen.Func().Params(jen.Id("d").Op("*").Add(rt("Decoder"))).Add(typeCode(t.t))
+	if x, ok := decExpr(t); ok {
+		return head.Block(jen.Return(x))
+	}
+	return head.Block(append(append([]jen.Code{jen.Var().Add(v.Clone()).Add(typeCode(t.t))}, dec(t, v.Clone(), depth+1)...),
+		jen.Return(v.Clone()))...)
+}
+
+// dec returns the statements that read a value of type t into target
+// (an addressable expression).
+func dec(t *typ, target *jen.Statement, depth int) []jen.Code {
+	if x, ok := decExpr(t); ok {
+		return []jen.Code{target.Clone().Op("=").Add(x)}
+	}
+	switch t.kind {
+	case kStruct:
+		return []jen.Code{jen.Id("c").Dot(t.st.dec).Call(jen.Id("d"), jen.Op("&").Add(target))}
+	case kPtr:
+		var inner []jen.Code
+		if t.elem.kind == kStruct {
+			inner = []jen.Code{jen.Id("c").Dot(t.elem.st.dec).Call(jen.Id("d"), target.Clone())}
+		} else {
+			inner = dec(t.elem, jen.Op("*").Add(target.Clone()), depth)
+		}
+		return []jen.Code{jen.If(jen.Id("d").Dot("Nil").Call()).Block(
+			target.Clone().Op("=").Nil(),
+		).Else().Block(append([]jen.Code{target.Clone().Op("=").New(typeCode(t.elem.t))}, inner...)...)}
+	case kSlice:
+		fn := decFunc(t.elem, jen.Id(fmt.Sprintf("x%d", depth)), depth)
+		p := jen.Op("&").Add(target)
+		if t.named {
+			p = jen.Parens(jen.Op("*").Add(literalType(t))).Call(p)
+		}
+		return []jen.Code{rt("DecodeSlice").Call(jen.Id("d"), p, fn)}
+	case kArray:
+		i := jen.Id(fmt.Sprintf("i%d", depth))
+		return []jen.Code{jen.If(jen.Id("d").Dot("ArrayLenExact").Call(jen.Lit(int(t.n)))).Block(
+			jen.For(i.Clone().Op(":=").Range().Add(target.Clone())).Block(dec(t.elem, target.Clone().Index(i.Clone()), depth+1)...),
+		)}
+	case kMap:
+		kf := decFunc(t.key, jen.Id(fmt.Sprintf("k%d", depth)), depth)
+		vf := decFunc(t.elem, jen.Id(fmt.Sprintf("x%d", depth)), depth)
+		p := jen.Op("&").Add(target)
+		if t.named {
+			p = jen.Parens(jen.Op("*").Add(literalType(t))).Call(p)
+		}
+		return []jen.Code{rt("DecodeMap").Call(jen.Id("d"), p, kf, vf)}
+	}
+	panic("setgen: dec: unknown kind")
+}
+
+// structFuncs renders the encode and decode functions of a named struct.
+func structFuncs(codec string, st *structType) []jen.Code {
+	name := st.obj.Name()
+	tc := typeCode(st.obj.Type())
+	var encBody []jen.Code
+	encBody = append(encBody, jen.Id("e").Dot("BeginStruct").Call())
+	cases := []jen.Code{}
+	for _, f := range st.fields {
+		sel := jen.Id("v")
+		for _, p := range f.path {
+			sel = sel.Dot(p)
+		}
+		switch {
+		case f.typ.kind == kPtr:
+			var inner []jen.Code
+			inner = append(inner, jen.Id("e").Dot("FieldKeep").Call(jen.Lit(f.name)))
+			if f.typ.elem.kind == kStruct {
+				inner = append(inner, jen.Id("c").Dot(f.typ.elem.st.enc).Call(jen.Id("e"), sel.Clone()))
+			} else {
+				inner = append(inner, enc(f.typ.elem, jen.Op("*").Add(sel.Clone()), 1)...)
+			}
+			encBody = append(encBody, jen.If(sel.Clone().Op("!=").Nil()).Block(inner...))
+		case f.typ.kind == kArray && types.Comparable(f.typ.t):
+			// A zero array would encode as N zeros; leave it out like other zero values.
+			encBody = append(encBody, jen.If(sel.Clone().Op("!=").Parens(typeCode(f.typ.t).Values())).Block(
+				append([]jen.Code{jen.Id("e").Dot("Field").Call(jen.Lit(f.name))}, enc(f.typ, sel.Clone(), 1)...)...))
+		default:
+			encBody = append(encBody, jen.Id("e").Dot("Field").Call(jen.Lit(f.name)))
+			encBody = append(encBody, enc(f.typ, sel.Clone(), 1)...)
+		}
+		cases = append(cases, jen.Case(jen.Lit(f.name)).Block(dec(f.typ, sel.Clone(), 1)...))
+	}
+	encBody = append(encBody, jen.Id("e").Dot("EndStruct").Call())
+	cases = append(cases, jen.Default().Block(jen.Id("d").Dot("UnknownField").Call(jen.Lit(name), jen.Id("f"))))
+
+	return []jen.Code{
+		jen.Commentf("%s writes a %s as a msgpack map of its non-zero fields, sorted by name.", st.enc, name),
+		jen.Func().Params(jen.Id("c").Id(codec)).Id(st.enc).Params(jen.Id("e").Op("*").Add(rt("Encoder")), jen.Id("v").Op("*").Add(tc)).Block(encBody...),
+		jen.Line(),
+		jen.Commentf("%s reads a %s written by %s.", st.dec, name, st.enc),
+		jen.Func().Params(jen.Id("c").Id(codec)).Id(st.dec).Params(jen.Id("d").Op("*").Add(rt("Decoder")), jen.Id("v").Op("*").Add(tc.Clone())).Block(
+			jen.For(
+				jen.Id("n").Op(":=").Id("d").Dot("BeginStruct").Call(),
+				jen.Id("n").Op(">").Lit(0).Op("&&").Id("d").Dot("Err").Call().Op("==").Nil(),
+				jen.Id("n").Op("--"),
+			).Block(
+				jen.Switch(jen.Id("f").Op(":=").Id("d").Dot("FieldName").Call(), jen.Id("f")).Block(cases...),
+			),
+		),
+		jen.Line(),
+	}
+}

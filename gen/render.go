@@ -1,0 +1,337 @@
+package gen
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// File is one generated file.
+type File struct {
+	Path    string // absolute
+	Content []byte
+}
+
+// setType is the model of one annotated type.
+type setType struct {
+	obj     *types.TypeName
+	name    string // T
+	set     string // TSet
+	api     string // TSetAPI
+	ctor    string // NewTSet
+	codec   string // tCodec
+	top     *typ   // the element's model
+	raw     bool   // stored as raw bytes (named string or []byte)
+	structs []*structType
+	shapes  []*types.TypeName // named types the guard pins
+}
+
+// Generate loads the package in cfg.Dir and renders the sets (and mocks) of
+// the configured types. It writes nothing.
+func Generate(cfg Config) ([]File, error) {
+	if cfg.Dir == "" {
+		cfg.Dir = "."
+	}
+	l, err := load(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	names := slices.Clone(cfg.Types)
+	if len(names) == 0 {
+		if cfg.File == "" {
+			return nil, errors.New("no -type given and not run by go generate (GOFILE/GOLINE unset)")
+		}
+		n, err := l.typeAtLine(cfg.File, cfg.Line)
+		if err != nil {
+			return nil, err
+		}
+		names = []string{n}
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+
+	scope := l.scopeNames()
+	taken := map[string]bool{}
+	for n := range scope {
+		taken[n] = true
+	}
+	pkgNamer := &namer{taken: taken}
+	var sets []*setType
+	for _, n := range names {
+		if n == "" {
+			return nil, errors.New("empty type name in -type")
+		}
+		tn, err := lookupType(l.pkg.Types, n)
+		if err != nil {
+			return nil, err
+		}
+		st := &setType{obj: tn, name: n, set: n + "Set", api: n + "SetAPI", ctor: "New" + n + "Set"}
+		for _, id := range []string{st.set, st.api, st.ctor} {
+			if pos, ok := scope[id]; ok {
+				return nil, fmt.Errorf("%s: %s is already declared; setgen needs that name for the set of %s (rename one of them)", position(pos), id, n)
+			}
+			taken[id] = true
+		}
+		sets = append(sets, st)
+	}
+	for _, st := range sets {
+		st.codec = pkgNamer.fresh(lowerFirst(st.name) + "Codec")
+		if err := modelSet(l, st); err != nil {
+			return nil, err
+		}
+	}
+
+	var files []File
+	imports := importAliases(scope)
+	if cfg.Output != "" {
+		f := newFile(l, imports)
+		for _, st := range sets {
+			renderSet(f, st)
+		}
+		out, err := render(f, filepath.Join(l.dir, cfg.Output))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, out)
+	} else {
+		for _, st := range sets {
+			f := newFile(l, imports)
+			renderSet(f, st)
+			out, err := render(f, filepath.Join(l.dir, snake(st.name)+"_set.go"))
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, out)
+		}
+	}
+	if cfg.Mock {
+		for _, st := range sets {
+			mf, err := renderMock(l, st)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, mf)
+		}
+	}
+	return files, nil
+}
+
+// modelSet builds the codec model of one annotated type.
+func modelSet(l *loaded, st *setType) error {
+	m := &modeler{
+		pkg:     l.pkg.Types,
+		fset:    l.pkg.Fset,
+		structs: map[*types.TypeName]*structType{},
+		shapes:  map[*types.TypeName]bool{},
+		names:   &namer{taken: map[string]bool{"EncodeMember": true, "DecodeMember": true, "guard": true}},
+	}
+	named, ok := st.obj.Type().(*types.Named)
+	if !ok {
+		return fmt.Errorf("%s: %s is not a defined type", position(l.pkg.Fset.Position(st.obj.Pos())), st.name)
+	}
+	if named.TypeParams().Len() > 0 {
+		return fmt.Errorf("%s: %s: generic types are not supported", position(l.pkg.Fset.Position(st.obj.Pos())), st.name)
+	}
+	t, err := m.typeOf(named)
+	if err != nil {
+		var loc located
+		if errors.As(err, &loc) {
+			return loc
+		}
+		return fmt.Errorf("%s: type %s: %v", position(l.pkg.Fset.Position(st.obj.Pos())), st.name, err)
+	}
+	st.top = t
+	st.raw = t.kind == kString || t.kind == kBytes
+	st.structs = m.order
+	slices.SortFunc(st.structs, func(a, b *structType) int { return strings.Compare(a.enc, b.enc) })
+	for tn := range m.shapes {
+		st.shapes = append(st.shapes, tn)
+	}
+	slices.SortFunc(st.shapes, func(a, b *types.TypeName) int {
+		return strings.Compare(a.Pkg().Path()+"."+a.Name(), b.Pkg().Path()+"."+b.Name())
+	})
+	return nil
+}
+
+// importAliases renames the imports that would clash with package names.
+func importAliases(scope map[string]token.Position) map[string]string {
+	out := map[string]string{}
+	for _, p := range []string{"context", "iter", "time", runtimePath} {
+		name := p[strings.LastIndex(p, "/")+1:]
+		if _, clash := scope[name]; clash {
+			out[p] = "setgen" + name
+		}
+	}
+	return out
+}
+
+func newFile(l *loaded, aliases map[string]string) *jen.File {
+	f := jen.NewFilePathName(l.pkg.PkgPath, l.pkg.Name)
+	f.HeaderComment(Header)
+	f.ImportName(runtimePath, "runtime")
+	for p, a := range aliases {
+		f.ImportAlias(p, a)
+	}
+	return f
+}
+
+func render(f *jen.File, path string) (File, error) {
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		return File{}, fmt.Errorf("render %s: %w", filepath.Base(path), err)
+	}
+	return File{Path: path, Content: buf.Bytes()}, nil
+}
+
+func renderSet(f *jen.File, st *setType) {
+	elem := jen.Id(st.name)
+	core := rt("Set").Types(jen.Id(st.name))
+	s := sig{elem: elem, setType: jen.Id(st.set)}
+
+	// The interface.
+	var ifc []jen.Code
+	for _, m := range methods {
+		ifc = append(ifc, jen.Comment(m.doc), jen.Id(m.name).Params(s.params(m)...).Add(results(s.results(m))))
+	}
+	f.Commentf("%s is the interface of %s, for code that wants to be tested with a mock of it.", st.api, st.set)
+	f.Type().Id(st.api).Interface(ifc...)
+	f.Line()
+
+	// The set type and its constructor.
+	f.Commentf("%s is a Redis set of %s values stored at one key. It is safe for concurrent use;", st.set, st.name)
+	f.Comment("a nil *" + st.set + " returns errors, never panics. Members are stored in " + st.codec + "'s canonical encoding.")
+	f.Type().Id(st.set).Add(core.Clone())
+	f.Line()
+	f.Var().Id("_").Id(st.api).Op("=").Parens(jen.Op("*").Id(st.set)).Parens(jen.Nil())
+	f.Line()
+	f.Commentf("%s returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).", st.ctor)
+	f.Func().Id(st.ctor).Params(jen.Id("cm").Op("*").Add(rt("ConnectionManager")), jen.Id("key").String()).Op("*").Id(st.set).Block(
+		jen.Return(jen.Parens(jen.Op("*").Id(st.set)).Call(
+			rt("NewSet").Types(jen.Id(st.name)).Call(jen.Id("cm"), jen.Lit(pkgName(st)+"."+st.set), jen.Id("key"), jen.Id(st.codec).Values()))),
+	)
+	f.Line()
+	f.Func().Params(jen.Id("s").Op("*").Id(st.set)).Id("core").Params().Op("*").Add(core.Clone()).Block(
+		jen.Return(jen.Parens(jen.Op("*").Add(core.Clone())).Call(jen.Id("s"))),
+	)
+	f.Line()
+	f.Func().Params(jen.Op("*").Id(st.set)).Id("cores").Params(jen.Id("sets").Index().Op("*").Id(st.set)).Index().Op("*").Add(core.Clone()).Block(
+		jen.Id("out").Op(":=").Make(jen.Index().Op("*").Add(core.Clone()), jen.Len(jen.Id("sets"))),
+		jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("sets")).Block(
+			jen.Id("out").Index(jen.Id("i")).Op("=").Id("x").Dot("core").Call(),
+		),
+		jen.Return(jen.Id("out")),
+	)
+	f.Line()
+
+	// The forwarding methods.
+	for _, m := range methods {
+		var args []jen.Code
+		for _, p := range m.params {
+			switch p.kind {
+			case pElems:
+				args = append(args, jen.Id(p.name).Op("..."))
+			case pSets:
+				args = append(args, jen.Id("s").Dot("cores").Call(jen.Id(p.name)).Op("..."))
+			case pSet:
+				args = append(args, jen.Id(p.name).Dot("core").Call())
+			default:
+				args = append(args, jen.Id(p.name))
+			}
+		}
+		f.Comment(m.doc)
+		f.Func().Params(jen.Id("s").Op("*").Id(st.set)).Id(m.name).Params(s.params(m)...).Add(results(s.results(m))).Block(
+			jen.Return(jen.Id("s").Dot("core").Call().Dot(m.name).Call(args...)),
+		)
+		f.Line()
+	}
+
+	// The codec.
+	f.Commentf("%s is the canonical codec of %s (see runtime.Encoder).", st.codec, st.name)
+	f.Type().Id(st.codec).Struct()
+	f.Line()
+	v := jen.Id("v")
+	var encBody, decBody []jen.Code
+	switch {
+	case st.raw:
+		encBody = []jen.Code{jen.Id("e").Dot("RawString").Call(jen.String().Call(jen.Op("*").Add(v.Clone())))}
+		decBody = []jen.Code{jen.Op("*").Add(v.Clone()).Op("=").Id(st.name).Call(jen.Id("d").Dot("RawString").Call())}
+	case st.top.kind == kStruct:
+		encBody = []jen.Code{jen.Id("c").Dot(st.top.st.enc).Call(jen.Id("e"), v.Clone())}
+		decBody = []jen.Code{jen.Id("c").Dot(st.top.st.dec).Call(jen.Id("d"), v.Clone())}
+	default:
+		encBody = enc(st.top, jen.Op("*").Add(v.Clone()), 0)
+		decBody = dec(st.top, jen.Parens(jen.Op("*").Add(v.Clone())), 0)
+	}
+	if st.raw {
+		f.Comment("EncodeMember stores the value as its raw bytes, so other clients can read and write them.")
+	} else {
+		f.Comment("EncodeMember writes v in canonical msgpack.")
+	}
+	f.Func().Params(jen.Id("c").Id(st.codec)).Id("EncodeMember").Params(jen.Id("e").Op("*").Add(rt("Encoder")), jen.Id("v").Op("*").Id(st.name)).Block(encBody...)
+	f.Line()
+	f.Comment("DecodeMember reads a value written by EncodeMember.")
+	f.Func().Params(jen.Id("c").Id(st.codec)).Id("DecodeMember").Params(jen.Id("d").Op("*").Add(rt("Decoder")), jen.Id("v").Op("*").Id(st.name)).Block(decBody...)
+	f.Line()
+	for _, sf := range st.structs {
+		for _, c := range structFuncs(st.codec, sf) {
+			f.Add(c)
+		}
+	}
+	renderGuard(f, st)
+}
+
+// renderGuard emits a method that stops compiling when a type the codec
+// was generated from changes shape, so a stale codec breaks the build.
+func renderGuard(f *jen.File, st *setType) {
+	var params, body []jen.Code
+	for i, tn := range st.shapes {
+		p := jen.Id(fmt.Sprintf("v%d", i))
+		params = append(params, p.Clone().Add(typeCode(tn.Type())))
+		if _, basic := tn.Type().Underlying().(*types.Basic); basic {
+			// A pointer conversion compiles only if the underlying type is the same.
+			body = append(body, jen.Id("_").Op("=").Parens(jen.Op("*").Add(underlyingCode(tn.Type()))).Call(jen.Op("&").Add(p.Clone())))
+		} else {
+			// Assigning to the type literal compiles only if fields, types and tags are the same.
+			body = append(body, jen.Var().Id("_").Add(underlyingCode(tn.Type())).Op("=").Add(p.Clone()))
+		}
+	}
+	f.Comment("guard fails to compile when a type this codec was generated from has changed;")
+	f.Comment("run go generate again.")
+	f.Func().Params(jen.Id(st.codec)).Id("guard").Params(params...).Block(body...)
+}
+
+func results(rs []jen.Code) jen.Code {
+	if len(rs) == 1 {
+		return rs[0]
+	}
+	return jen.Parens(jen.List(rs...))
+}
+
+func pkgName(st *setType) string { return st.obj.Pkg().Name() }
+
+// Write writes the files whose content differs from what is on disk and
+// returns their paths.
+func Write(files []File) ([]string, error) {
+	var changed []string
+	for _, f := range files {
+		if old, err := os.ReadFile(f.Path); err == nil && bytes.Equal(old, f.Content) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
+			return changed, err
+		}
+		if err := os.WriteFile(f.Path, f.Content, 0o644); err != nil {
+			return changed, err
+		}
+		changed = append(changed, f.Path)
+	}
+	return changed, nil
+}
