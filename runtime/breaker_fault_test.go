@@ -736,6 +736,14 @@ func TestNoDeadlineCallsAreBounded(t *testing.T) {
 	}
 
 	start := time.Now()
+	_, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{srv.Addr}, DialTimeout: callTimeout})
+	if took := time.Since(start); err == nil || took > callTimeout+time.Second || !strings.Contains(err.Error(), "no answer within Options.DialTimeout") {
+		t.Errorf("NewConnectionManager to a hung server: %v after %v, want a DialTimeout error within %v", err, took, callTimeout+time.Second)
+	} else {
+		t.Logf("NewConnectionManager to a hung server: %v after %v", err, took.Round(time.Millisecond))
+	}
+
+	start = time.Now()
 	h := cm.Health(context.Background())
 	healthTook := time.Since(start)
 	if h.Status != runtime.StatusUnhealthy || healthTook > runtime.HealthTimeout+time.Second {

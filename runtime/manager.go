@@ -5,10 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/redis/rueidis"
 	"github.com/sony/gobreaker/v2"
@@ -62,15 +65,44 @@ func NewConnectionManager(opts Options) (*ConnectionManager, error) {
 	}
 	cacheOn := !opts.DisableCache
 	client, err := rueidis.NewClient(clientOption(opts, cacheOn))
-	if err != nil && cacheOn && isRedisErr(err) && !isAuthErr(err) {
+	// rueidis reports a server without RESP3 (HELLO unknown) or without
+	// CLIENT TRACKING (unknown, or denied by an ACL) as ErrNoCache, not as
+	// the server's error.
+	if err != nil && cacheOn && errors.Is(err, rueidis.ErrNoCache) && !isAuthErr(err) {
 		log.Warn("setgen: server cannot track keys; client-side caching disabled", "error", err)
 		cacheOn = false
 		client, err = rueidis.NewClient(clientOption(opts, false))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("setgen: connect to %s: %w", strings.Join(opts.Addrs, ","), err)
+		return nil, fmt.Errorf("setgen: connect to %s: %w%s", strings.Join(opts.Addrs, ","), err, connectHint(opts, err))
 	}
 	return newManager(opts, client, cacheOn), nil
+}
+
+// connectHint explains what the network error alone ("connection reset by
+// peer", "EOF", "context deadline exceeded") does not: a server that closed
+// the connection during the handshake (usually a TLS mismatch or a missing
+// client certificate), or one that did not answer within DialTimeout.
+func connectHint(o Options, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		h := fmt.Sprintf(" (no answer within Options.DialTimeout %v: the server is hung or overloaded", o.DialTimeout)
+		if o.TLS != nil {
+			h += ", or does not serve TLS on this port"
+		}
+		return h + ")"
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) &&
+		!errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+		return ""
+	}
+	switch {
+	case o.TLS == nil:
+		return " (the server closed the connection during the handshake: if it serves TLS, set Options.TLS or use a rediss:// URL)"
+	case len(o.TLS.Certificates) == 0 && o.TLS.GetClientCertificate == nil:
+		return " (the server closed the connection during the TLS handshake: it may require a client certificate, see Options.TLS or tls_cert_file and tls_key_file in a rediss:// URL)"
+	default:
+		return " (the server closed the connection during the TLS handshake: it may not accept this client certificate)"
+	}
 }
 
 // newManager wraps an existing rueidis client (a real one, or a mock in
@@ -128,8 +160,24 @@ func clientOption(o Options, cache bool) rueidis.ClientOption {
 }
 
 // Options returns the options in force, defaults applied. The password is
-// included: do not log the result.
+// included, but formatting the result (fmt, slog) redacts it.
 func (cm *ConnectionManager) Options() Options { return cm.opts }
+
+// String describes the manager without secrets (fmt would otherwise print
+// its unexported fields, password included).
+func (cm *ConnectionManager) String() string {
+	if cm == nil {
+		return "setgen.ConnectionManager(nil)"
+	}
+	return fmt.Sprintf("setgen.ConnectionManager{addrs: %v, cluster: %v, cache: %v, closed: %v}",
+		cm.opts.Addrs, cm.cluster, cm.cacheOn, cm.closed.Load())
+}
+
+// GoString is String for %#v.
+func (cm *ConnectionManager) GoString() string { return cm.String() }
+
+// LogValue makes slog log the manager as String does.
+func (cm *ConnectionManager) LogValue() slog.Value { return slog.StringValue(cm.String()) }
 
 // IsCluster reports whether the manager talks to a Redis Cluster.
 func (cm *ConnectionManager) IsCluster() bool { return cm.cluster }

@@ -128,6 +128,27 @@ func (o Options) validate() error {
 	return nil
 }
 
+// redactedOptions has Options' fields and none of its methods, so that
+// formatting it does not recurse into String.
+type redactedOptions Options
+
+func (o Options) redacted() redactedOptions {
+	if o.Password != "" {
+		o.Password = "[redacted]"
+	}
+	return redactedOptions(o)
+}
+
+// String formats the options with the password redacted, so that logging
+// them (%v, %+v, %s) never shows it.
+func (o Options) String() string { return fmt.Sprintf("%+v", o.redacted()) }
+
+// GoString is String for %#v.
+func (o Options) GoString() string { return fmt.Sprintf("%#v", o.redacted()) }
+
+// LogValue makes slog log the options with the password redacted.
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
+
 // TLSConfigFromFiles builds a *tls.Config for Options.TLS: caFile (PEM) is
 // the set of trusted server CAs (empty: the system pool), and certFile with
 // keyFile, when both are set, is the client certificate presented to a server
