@@ -702,18 +702,26 @@ func TestNoDeadlineCallsAreBounded(t *testing.T) {
 		"Add":      func() error { _, err := s.Add(context.Background(), "b"); return err },
 		"Pop":      func() error { _, err := s.Pop(context.Background(), 1); return err },
 		"Contains": func() error { _, err := s.Contains(context.Background(), "zz"); return err },
+		// A distant deadline does not lift the per-attempt bound.
+		"Size/10s": func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := s.Size(ctx)
+			return err
+		},
 	}
+	names := []string{"Size", "Add", "Pop", "Contains", "Size/10s"}
 	// One at a time, then all at once (auto-pipelined on one connection).
 	var results []result
-	for _, name := range []string{"Size", "Add", "Pop", "Contains"} {
+	for _, name := range names {
 		start := time.Now()
 		err := ops[name]()
 		results = append(results, result{name, time.Since(start), err})
 	}
 	var wg sync.WaitGroup
 	var cmu sync.Mutex
-	for i := range 8 {
-		name := []string{"Size", "Add", "Pop", "Contains"}[i%4]
+	for i := range 10 {
+		name := names[i%len(names)]
 		wg.Go(func() {
 			start := time.Now()
 			err := ops[name]()
@@ -727,12 +735,14 @@ func TestNoDeadlineCallsAreBounded(t *testing.T) {
 	for _, r := range results {
 		if r.err == nil {
 			t.Errorf("%s on a hung server returned nil", r.op)
+		} else if !strings.Contains(r.err.Error(), "within Options.CallTimeout (300ms)") || !errors.Is(r.err, context.DeadlineExceeded) {
+			t.Errorf("%s on a hung server: %v, want a CallTimeout error wrapping context.DeadlineExceeded", r.op, r.err)
 		}
 		if r.d > bound {
 			t.Errorf("%s on a hung server took %v, want < %v", r.op, r.d, bound)
 		}
 		worst = max(worst, r.d)
-		t.Logf("hung server, no deadline: %-20s %v: %v", r.op, r.d.Round(time.Millisecond), r.err)
+		t.Logf("hung server: %-22s %v: %v", r.op, r.d.Round(time.Millisecond), r.err)
 	}
 
 	start := time.Now()

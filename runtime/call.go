@@ -3,8 +3,10 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -169,6 +171,11 @@ func (cm *ConnectionManager) call(ctx context.Context, p retryPolicy, f func(con
 func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
+		if err != nil && ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
+			// rueidis' own bound, not the caller's deadline: say which.
+			err = fmt.Errorf("no answer from the server within Options.CallTimeout (%v) or DialTimeout (%v): %w",
+				cm.opts.CallTimeout, cm.opts.DialTimeout, err)
+		}
 		if err == nil || attempt >= cm.opts.RetryMaxAttempts || !retryable(ctx, p, err) {
 			return err
 		}

@@ -67,10 +67,15 @@ type Options struct {
 	// Logger receives breaker transitions, retries and fallbacks. Nil: silent.
 	Logger *slog.Logger
 
-	// CallTimeout bounds a call whose context has no deadline (default 5s),
-	// so no call can hang forever when the server is gone.
+	// CallTimeout bounds each attempt of a call (default 5s), whatever the
+	// context, so no call can hang forever when the server is hung or gone:
+	// without a deadline, a call returns within about RetryMaxAttempts ×
+	// CallTimeout plus the backoff between attempts (17s with the defaults;
+	// 5s for Pop and Move, which are not retried once sent). The error
+	// wraps context.DeadlineExceeded and names CallTimeout.
 	CallTimeout time.Duration
-	// DialTimeout bounds connection establishment (default 2s).
+	// DialTimeout bounds connection establishment, handshake included
+	// (default 2s).
 	DialTimeout time.Duration
 	// ForceSingleNode treats Addrs[0] as one standalone server even when it
 	// answers cluster commands (needed for some test servers, e.g. miniredis).
