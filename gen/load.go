@@ -40,6 +40,7 @@ type loaded struct {
 	pkg       *packages.Package
 	dir       string
 	generated map[string]bool // files written by setgen (hidden from type-checking)
+	typeErrs  []string        // type errors met while loading (tolerated)
 }
 
 // load type-checks the package in dir, with files that setgen generated
@@ -89,14 +90,23 @@ func load(dir string) (*loaded, error) {
 		return nil, fmt.Errorf("load %s: found %d packages, want 1", dir, len(pkgs))
 	}
 	pkg := pkgs[0]
-	if len(pkg.Errors) > 0 {
-		var msgs []string
-		for _, e := range pkg.Errors {
-			msgs = append(msgs, e.Error())
+	// Type errors are tolerated: the package may use the names setgen is
+	// about to generate (NewUserSet, ...). A type the codec needs that did
+	// not type-check is reported by the modeler, with these errors.
+	var typeErrs []string
+	for _, e := range pkg.Errors {
+		if e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
+			continue // the compiler's copy of the type errors below
 		}
-		return nil, fmt.Errorf("load %s: %s", dir, strings.Join(msgs, "; "))
+		if e.Kind != packages.TypeError {
+			return nil, fmt.Errorf("load %s: %v", dir, e)
+		}
+		typeErrs = append(typeErrs, e.Error())
 	}
-	return &loaded{pkg: pkg, dir: abs, generated: gen}, nil
+	if pkg.Types == nil {
+		return nil, fmt.Errorf("load %s: no type information", dir)
+	}
+	return &loaded{pkg: pkg, dir: abs, generated: gen, typeErrs: typeErrs}, nil
 }
 
 func isGenerated(src []byte) bool {

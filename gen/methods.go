@@ -8,13 +8,13 @@ import "github.com/dave/jennifer/jen"
 type pkind int
 
 const (
-	pCtx     pkind = iota // ctx context.Context
-	pElem                 // m T
-	pElems                // ms ...T
-	pSets                 // others ...*TSet
-	pSet                  // dst *TSet
-	pInt64                // n int64
-	pDuration             // ttl time.Duration
+	pCtx      pkind = iota // ctx context.Context
+	pElem                  // m T
+	pElems                 // ms ...T
+	pSets                  // others ...*TSet
+	pSet                   // dst *TSet
+	pInt64                 // n int64
+	pDuration              // ttl time.Duration
 )
 
 type param struct {

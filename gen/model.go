@@ -59,12 +59,13 @@ type field struct {
 
 // modeler builds typs, memoizing named structs so recursive types work.
 type modeler struct {
-	pkg     *types.Package
-	fset    *token.FileSet
-	structs map[*types.TypeName]*structType
-	order   []*structType // in discovery order; sorted before rendering
-	shapes  map[*types.TypeName]bool
-	names   *namer
+	pkg      *types.Package
+	fset     *token.FileSet
+	structs  map[*types.TypeName]*structType
+	order    []*structType // in discovery order; sorted before rendering
+	shapes   map[*types.TypeName]bool
+	names    *namer
+	typeErrs string // ": " and the package's type errors, if any
 }
 
 // fieldError is `file:line: field X: why`.
@@ -128,6 +129,8 @@ func (m *modeler) typeOf(t types.Type) (*typ, error) {
 			return &typ{kind: kFloat64, t: t}, nil
 		case u.Kind() == types.UnsafePointer:
 			return nil, errors.New("unsafe.Pointer cannot be stored")
+		case u.Kind() == types.Invalid:
+			return nil, errors.New("type does not type-check" + m.typeErrs)
 		case u.Info()&types.IsComplex != 0:
 			return nil, errors.New(u.Name() + " is not supported (store real and imaginary parts as float64 fields)")
 		}

@@ -133,6 +133,9 @@ func modelSet(l *loaded, st *setType) error {
 		shapes:  map[*types.TypeName]bool{},
 		names:   &namer{taken: map[string]bool{"EncodeMember": true, "DecodeMember": true, "guard": true}},
 	}
+	if len(l.typeErrs) > 0 {
+		m.typeErrs = ": " + strings.Join(l.typeErrs, "; ")
+	}
 	named, ok := st.obj.Type().(*types.Named)
 	if !ok {
 		return fmt.Errorf("%s: %s is not a defined type", position(l.pkg.Fset.Position(st.obj.Pos())), st.name)
