@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,15 +85,26 @@ type CacheHealth struct {
 // NodeHealth describes one server.
 type NodeHealth struct {
 	Addr      string  `json:"addr"`
-	Role      string  `json:"role"`
+	Role      string  `json:"role"` // "master" or "slave" (INFO replication)
 	LatencyMS float64 `json:"latency_ms"`
-	Error     string  `json:"error,omitempty"`
+	// ClusterState is the node's cluster_state ("ok" or "fail") on a
+	// cluster, empty otherwise.
+	ClusterState string `json:"cluster_state,omitempty"`
+	Error        string `json:"error,omitempty"`
 }
 
 // Health pings every node, reads INFO, and reports the breaker and cache.
 // It does not go through the breaker (it is how you see why it is open),
 // and it returns within HealthTimeout even when ctx has no deadline and the
 // server is gone.
+//
+// On a cluster it reports every node the cluster knows (CLUSTER NODES on
+// an answering node), not only those the client holds connections to:
+// replicas that CLUSTER SLOTS omits and nodes that joined or came back
+// after the client last read the topology are pinged over a temporary
+// connection, and a node the cluster marks as failing (fail or fail?) is
+// reported with an error. The status is degraded when a node does not
+// answer, is marked failing, or says cluster_state is not ok.
 func (cm *ConnectionManager) Health(ctx context.Context) Health {
 	if cm == nil {
 		return Health{Status: StatusUnhealthy, Error: "nil ConnectionManager", Nodes: []NodeHealth{}}
@@ -135,12 +147,34 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 	}
 	wg.Wait()
 	h.ConnectionPool = PoolHealth{Nodes: len(addrs), PipelineConnections: len(addrs), MaxConnections: cm.opts.MaxConnections}
+	if cm.cluster {
+		more, moreInfos := cm.otherClusterNodes(ctx, h.Nodes, nodes)
+		if len(more) > 0 {
+			h.Nodes = append(h.Nodes, more...)
+			infos = append(infos, moreInfos...)
+			order := make([]int, len(h.Nodes))
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortFunc(order, func(a, b int) int { return strings.Compare(h.Nodes[a].Addr, h.Nodes[b].Addr) })
+			ns, is := make([]NodeHealth, len(order)), make([]map[string]string, len(order))
+			for i, j := range order {
+				ns[i], is[i] = h.Nodes[j], infos[j]
+			}
+			h.Nodes, infos = ns, is
+		}
+	}
 
 	var failed []string
+	answered := 0
 	for i, n := range h.Nodes {
 		if n.Error != "" {
 			failed = append(failed, n.Addr+": "+n.Error)
 			continue
+		}
+		answered++
+		if cm.cluster && n.ClusterState != "ok" {
+			failed = append(failed, n.Addr+": cluster_state:"+n.ClusterState)
 		}
 		h.LatencyMS = max(h.LatencyMS, n.LatencyMS)
 		info := infos[i]
@@ -153,7 +187,7 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 		h.Server.UsedMemory += m
 	}
 	switch {
-	case len(addrs) == 0 || len(failed) == len(addrs):
+	case answered == 0:
 		h.Status = StatusUnhealthy
 		h.Error = "no server answers"
 		if len(failed) > 0 {
@@ -173,22 +207,165 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 func (cm *ConnectionManager) nodeHealth(ctx context.Context, addr string, c rueidis.Client) (NodeHealth, map[string]string) {
 	n := NodeHealth{Addr: addr}
 	start := time.Now()
-	res := c.DoMulti(ctx,
-		c.B().Ping().Build(),
-		c.B().Info().Section("server").Section("clients").Section("memory").Section("replication").Build())
+	cmds := rueidis.Commands{c.B().Ping().Build(),
+		c.B().Info().Build()} // plain INFO: every server (and test servers) answers it
+	if cm.cluster {
+		cmds = append(cmds, c.B().ClusterInfo().Build())
+	}
+	res := c.DoMulti(ctx, cmds...)
 	if err := res[0].Error(); err != nil {
 		n.Error = cm.redact(healthErr(ctx, err))
 		return n, nil
 	}
 	n.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
-	text, err := res[1].ToString()
-	if err != nil {
-		n.Error = cm.redact(healthErr(ctx, err))
-		return n, nil
-	}
+	// The node answered PING: an INFO it refuses (an ACL without +info)
+	// only leaves the server figures empty.
+	text, _ := res[1].ToString()
 	info := parseInfo(text)
 	n.Role = info["role"]
+	if cm.cluster {
+		n.ClusterState = "unknown"
+		if text, err := res[2].ToString(); err == nil {
+			if st := parseInfo(stripVerbatim(text))["cluster_state"]; st != "" {
+				n.ClusterState = st
+			}
+		}
+	}
 	return n, info
+}
+
+// otherClusterNodes reads CLUSTER NODES from the first node in known that
+// answered and returns the health of the cluster's nodes missing from
+// known: a node marked failing is reported with an error, any other is
+// pinged over a temporary connection. The client holds no connection to
+// them: CLUSTER SLOTS, from which it reads the topology, omits replicas
+// that have not replicated anything yet and nodes without slots, and the
+// client rereads it only after errors or redirections, so it has not seen
+// a node that joined or came back since.
+func (cm *ConnectionManager) otherClusterNodes(ctx context.Context, known []NodeHealth, clients map[string]rueidis.Client) ([]NodeHealth, []map[string]string) {
+	have := make(map[string]bool, len(known))
+	from := ""
+	for _, n := range known {
+		have[n.Addr] = true
+		if from == "" && n.Error == "" {
+			from = n.Addr
+		}
+	}
+	if from == "" {
+		return nil, nil
+	}
+	c := clients[from]
+	text, err := c.Do(ctx, c.B().ClusterNodes().Build()).ToString()
+	if err != nil {
+		return nil, nil // the node answered PING a moment ago; its own entry tells the rest
+	}
+	host, _, _ := net.SplitHostPort(from)
+	var (
+		out   []NodeHealth
+		probe []int
+	)
+	for _, e := range parseClusterNodes(stripVerbatim(text), host) {
+		if have[e.addr] {
+			continue
+		}
+		have[e.addr] = true
+		n := NodeHealth{Addr: e.addr, Role: e.role}
+		if e.failing != "" {
+			n.Error = "marked as failing by the cluster (" + e.failing + ")"
+		} else {
+			probe = append(probe, len(out))
+		}
+		out = append(out, n)
+	}
+	infos := make([]map[string]string, len(out))
+	var wg sync.WaitGroup
+	for _, i := range probe {
+		wg.Go(func() { out[i], infos[i] = cm.probeNode(ctx, out[i]) })
+	}
+	wg.Wait()
+	return out, infos
+}
+
+// probeNode checks a node over a temporary connection, within ctx's
+// deadline.
+func (cm *ConnectionManager) probeNode(ctx context.Context, n NodeHealth) (NodeHealth, map[string]string) {
+	o := clientOption(cm.opts, false)
+	o.InitAddress = []string{n.Addr}
+	o.ForceSingleClient = true
+	o.BlockingPoolSize = 1
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		if left <= 0 {
+			n.Error = "no answer within the health check's deadline"
+			return n, nil
+		}
+		o.Dialer.Timeout = min(o.Dialer.Timeout, left)
+		o.ConnWriteTimeout = left
+	}
+	c, err := rueidis.NewClient(o)
+	if err != nil {
+		n.Error = cm.redact("not connected: " + err.Error())
+		return n, nil
+	}
+	defer c.Close()
+	return cm.nodeHealth(ctx, n.Addr, c)
+}
+
+// stripVerbatim removes the "txt:" format of a RESP3 verbatim string
+// (CLUSTER INFO and CLUSTER NODES reply with one), which rueidis keeps.
+func stripVerbatim(s string) string {
+	if len(s) >= 4 && s[3] == ':' && (s[:3] == "txt" || s[:3] == "mkd") {
+		return s[4:]
+	}
+	return s
+}
+
+type clusterNodeEntry struct {
+	addr    string
+	role    string // "master" or "slave"
+	failing string // "fail" or "fail?" when the cluster marks it so
+}
+
+// parseClusterNodes parses CLUSTER NODES lines
+// "<id> <ip:port@cport[,hostname]> <flags> <master> ...". A node whose
+// address is unknown (noaddr) or that is still in handshake is left out;
+// an empty ip is host's.
+func parseClusterNodes(text, host string) []clusterNodeEntry {
+	var out []clusterNodeEntry
+	for line := range strings.Lines(text) {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		flags := strings.Split(f[2], ",")
+		if slices.Contains(flags, "noaddr") || slices.Contains(flags, "handshake") {
+			continue
+		}
+		addr, _, _ := strings.Cut(f[1], "@")
+		addr, _, _ = strings.Cut(addr, ",")
+		h, port, err := net.SplitHostPort(addr)
+		if err != nil || port == "" || port == "0" {
+			continue
+		}
+		if h == "" {
+			h = host
+		}
+		e := clusterNodeEntry{addr: net.JoinHostPort(h, port)}
+		switch {
+		case slices.Contains(flags, "master"):
+			e.role = "master"
+		case slices.Contains(flags, "slave"):
+			e.role = "slave"
+		}
+		switch {
+		case slices.Contains(flags, "fail"):
+			e.failing = "fail"
+		case slices.Contains(flags, "fail?"):
+			e.failing = "fail?"
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func healthErr(ctx context.Context, err error) string {
