@@ -145,8 +145,8 @@ func testClusterHealth(t *testing.T, c *redistest.Cluster, cm *runtime.Connectio
 	for _, n := range h.Nodes {
 		addrs = append(addrs, n.Addr)
 		roles[n.Role]++
-		if n.Error != "" || n.LatencyMS <= 0 {
-			t.Errorf("node %s: error %q latency %v ms", n.Addr, n.Error, n.LatencyMS)
+		if n.Error != "" || n.LatencyMS <= 0 || n.ClusterState != "ok" {
+			t.Errorf("node %s: error %q latency %v ms cluster_state %q", n.Addr, n.Error, n.LatencyMS, n.ClusterState)
 		}
 		if want := c.Role(c.Node(n.Addr)); n.Role != want {
 			t.Errorf("node %s: role %q, INFO says %q", n.Addr, n.Role, want)
@@ -896,28 +896,57 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatalf("ContainsMany(%v) after failover = %v, %v", sample, bs, err)
 	}
 
-	// Health: healthy again, the promoted replica reported as master.
+	// Health: the promoted replica is a master; the dead node, which the
+	// client no longer connects to, is still reported (the cluster marks it
+	// failing), so the status stays degraded.
+	nodeOf := func(h runtime.Health, addr string) (runtime.NodeHealth, bool) {
+		i := slices.IndexFunc(h.Nodes, func(n runtime.NodeHealth) bool { return n.Addr == addr })
+		if i < 0 {
+			return runtime.NodeHealth{}, false
+		}
+		return h.Nodes[i], true
+	}
 	var hh runtime.Health
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		hh = cm.Health(ctx)
-		idx := slices.IndexFunc(hh.Nodes, func(n runtime.NodeHealth) bool { return n.Addr == replica.Addr })
-		if hh.Status == runtime.StatusHealthy && idx >= 0 && hh.Nodes[idx].Role == "master" {
+		r, okR := nodeOf(hh, replica.Addr)
+		v, okV := nodeOf(hh, victim.Addr)
+		if hh.Status == runtime.StatusDegraded && okR && r.Role == "master" && r.Error == "" && r.ClusterState == "ok" &&
+			okV && strings.Contains(v.Error, "failing") && strings.Contains(hh.Error, victim.Addr) && len(hh.Nodes) == 6 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Health after failover: %+v", hh)
+			t.Fatalf("Health after failover, old master still down: %+v", hh)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	t.Logf("Health with the old master down: %s: %s", hh.Status, hh.Error)
 
-	// The old master comes back as a replica of the new one.
+	// The old master comes back as a replica of the new one, and Health is
+	// healthy again with all six nodes.
 	victim.Restart()
 	if err := c.WaitHealthy(20 * time.Second); err != nil {
 		t.Fatalf("cluster with the old master back: %v", err)
 	}
 	if role := c.Role(victim); role != "slave" {
 		t.Fatalf("old master %s came back with role %q, want slave", victim.Addr, role)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		hh = cm.Health(ctx)
+		v, okV := nodeOf(hh, victim.Addr)
+		if hh.Status == runtime.StatusHealthy && okV && v.Role == "slave" && v.LatencyMS > 0 && len(hh.Nodes) == 6 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Health with the old master back: %+v", hh)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("Health with the old master back: %s, %d nodes (the client holds connections to %d)", hh.Status, len(hh.Nodes), hh.ConnectionPool.Nodes)
+	if n, err := s.Size(ctx); err != nil || n < int64(len(acked)) {
+		t.Fatalf("Size with the old master back = %d, %v; want >= %d", n, err, len(acked))
 	}
 	t.Logf("failover test took %v", time.Since(start).Round(time.Millisecond))
 }

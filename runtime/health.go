@@ -88,7 +88,7 @@ type NodeHealth struct {
 	Role      string  `json:"role"` // "master" or "slave" (INFO replication)
 	LatencyMS float64 `json:"latency_ms"`
 	// ClusterState is the node's cluster_state ("ok" or "fail") on a
-	// cluster, empty otherwise.
+	// cluster; empty otherwise, or when the node refuses CLUSTER INFO.
 	ClusterState string `json:"cluster_state,omitempty"`
 	Error        string `json:"error,omitempty"`
 }
@@ -173,7 +173,7 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 			continue
 		}
 		answered++
-		if cm.cluster && n.ClusterState != "ok" {
+		if n.ClusterState != "" && n.ClusterState != "ok" {
 			failed = append(failed, n.Addr+": cluster_state:"+n.ClusterState)
 		}
 		h.LatencyMS = max(h.LatencyMS, n.LatencyMS)
@@ -224,11 +224,9 @@ func (cm *ConnectionManager) nodeHealth(ctx context.Context, addr string, c ruei
 	info := parseInfo(text)
 	n.Role = info["role"]
 	if cm.cluster {
-		n.ClusterState = "unknown"
+		// Like INFO, a CLUSTER INFO the node refuses leaves it empty.
 		if text, err := res[2].ToString(); err == nil {
-			if st := parseInfo(stripVerbatim(text))["cluster_state"]; st != "" {
-				n.ClusterState = st
-			}
+			n.ClusterState = parseInfo(stripVerbatim(text))["cluster_state"]
 		}
 	}
 	return n, info
