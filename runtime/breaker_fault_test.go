@@ -788,3 +788,95 @@ func TestHealthBoundedWhenServerGone(t *testing.T) {
 	}
 	t.Logf("Health with the server killed: %v: %s", took, h.Error)
 }
+
+// TestBreakerSingleProbe, on a hung server (SIGSTOP): once BreakerTimeout
+// has passed, exactly one call goes through as the probe while every
+// concurrent call is refused at once; the probe's failure reopens the
+// breaker, and after the server resumes the next probe closes it.
+func TestBreakerSingleProbe(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	const (
+		callTimeout    = 300 * time.Millisecond
+		breakerTimeout = 400 * time.Millisecond
+	)
+	logger, logs := debugLogger()
+	cm := newManager(t, srv, func(o *runtime.Options) {
+		o.CallTimeout = callTimeout
+		o.DialTimeout = callTimeout
+		o.RetryMaxAttempts = 1
+		o.BreakerThreshold = 2
+		o.BreakerTimeout = breakerTimeout
+		o.Logger = logger
+	})
+	s := runtime.NewSet[string](cm, "test.StrSet", "probe", strCodec{})
+	if _, err := s.Add(ctxT(t), "a"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Pause()
+	defer srv.Resume()
+	for i := range 2 {
+		if _, err := s.Size(context.Background()); err == nil || errors.Is(err, runtime.ErrCircuitOpen) {
+			t.Fatalf("call %d on a hung server: %v, want a timeout", i, err)
+		}
+	}
+	if _, err := s.Size(context.Background()); !errors.Is(err, runtime.ErrCircuitOpen) {
+		t.Fatalf("after 2 failures with threshold 2: %v, want ErrCircuitOpen", err)
+	}
+	time.Sleep(breakerTimeout + 50*time.Millisecond)
+
+	const callers = 20
+	type result struct {
+		d   time.Duration
+		err error
+	}
+	results := make([]result, callers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			<-start
+			t0 := time.Now()
+			_, err := s.Size(context.Background())
+			results[i] = result{time.Since(t0), err}
+		})
+	}
+	close(start)
+	wg.Wait()
+	var probes int
+	var refusedMax time.Duration
+	for _, r := range results {
+		switch {
+		case errors.Is(r.err, runtime.ErrCircuitOpen):
+			refusedMax = max(refusedMax, r.d)
+		case r.err != nil:
+			probes++
+			if r.d < callTimeout/2 {
+				t.Errorf("the probe failed after %v, before reaching the hung server: %v", r.d, r.err)
+			}
+		default:
+			t.Errorf("a call succeeded on a hung server")
+		}
+	}
+	if probes != 1 {
+		t.Fatalf("%d calls went through the half-open breaker, want exactly 1", probes)
+	}
+	if h := cm.Health(context.Background()); h.CircuitBreaker.State != "open" {
+		t.Errorf("after the failed probe the breaker is %q, want open", h.CircuitBreaker.State)
+	}
+
+	srv.Resume()
+	time.Sleep(breakerTimeout + 50*time.Millisecond)
+	if _, err := s.Size(ctxT(t)); err != nil {
+		t.Fatalf("probe after Resume: %v", err)
+	}
+	if h := cm.Health(ctxT(t)); h.CircuitBreaker.State != "closed" || h.Status != runtime.StatusHealthy {
+		t.Errorf("after a successful probe: %+v, want healthy and closed", h)
+	}
+	tr := breakerTransitions(t, logs.String())
+	want := []string{"closed->open", "open->half-open", "half-open->open", "open->half-open", "half-open->closed"}
+	if !slices.Equal(tr, want) {
+		t.Errorf("transitions = %v, want %v", tr, want)
+	}
+	t.Logf("half-open with %d concurrent callers: 1 probe, %d refused (slowest refusal %v); transitions %v",
+		callers, callers-probes, refusedMax, tr)
+}
