@@ -1,11 +1,12 @@
-// Package users is the seed's "advanced usage" example: a set of structs
-// with a time, a map and a nested struct, stored canonically so that equal
-// users are one member whatever their maps' order.
+// Package users is the seed's "advanced usage" example: sets of structs
+// holding times, maps, nested structs and pointers, stored canonically so
+// that equal values are one member whatever their maps' order or their
+// times' zone.
 package users
 
 import "time"
 
-// User is a member of a UserSet.
+// User is the contract's example type: four fields and a map.
 //
 //go:generate go run github.com/setgen/setgen/cmd/setgen -type=User -mock
 type User struct {
@@ -13,15 +14,26 @@ type User struct {
 	Name   string         `msgpack:"name"`
 	Joined time.Time      `msgpack:"joined"`
 	Scores map[string]int `msgpack:"scores"`
-	Meta   Metadata       `msgpack:"metadata"`
 }
 
-// Metadata is nested in User.
-type Metadata struct {
-	Role   Role              `msgpack:"role"`
-	Labels map[string]string `msgpack:"labels"`
-	Tags   []string          `msgpack:"tags"`
-	Boss   *User             `msgpack:"boss"`
+// Profile is a richer member: a nested struct, a pointer, a slice, a named
+// string and a map of structs.
+//
+//go:generate go run github.com/setgen/setgen/cmd/setgen -mock
+type Profile struct {
+	User     User               `msgpack:"user"`
+	Role     Role               `msgpack:"role"`
+	Manager  *User              `msgpack:"manager"`
+	Labels   []string           `msgpack:"labels"`
+	Projects map[string]Project `msgpack:"projects"`
+	Limits   map[int]float64    `msgpack:"limits"`
+	Session  time.Duration      `msgpack:"session"`
+}
+
+// Project is nested in Profile.
+type Project struct {
+	Name  string `msgpack:"name"`
+	Stars int32  `msgpack:"stars"`
 }
 
 // Role is a named string inside a struct.

@@ -196,57 +196,6 @@ func (c userCodec) DecodeMember(d *runtime.Decoder, v *User) {
 	c.decUser(d, v)
 }
 
-// encMetadata writes a Metadata as a msgpack map of its non-zero fields, sorted by name.
-func (c userCodec) encMetadata(e *runtime.Encoder, v *Metadata) {
-	e.BeginStruct()
-	if v.Boss != nil {
-		e.FieldKeep("boss")
-		c.encUser(e, v.Boss)
-	}
-	e.Field("labels")
-	runtime.EncodeMap(e, v.Labels, func(e *runtime.Encoder, k1 string) {
-		e.String(k1)
-	}, func(e *runtime.Encoder, x1 string) {
-		e.String(x1)
-	})
-	e.Field("role")
-	e.String(string(v.Role))
-	e.Field("tags")
-	runtime.EncodeSlice(e, v.Tags, func(e *runtime.Encoder, x1 string) {
-		e.String(x1)
-	})
-	e.EndStruct()
-}
-
-// decMetadata reads a Metadata written by encMetadata.
-func (c userCodec) decMetadata(d *runtime.Decoder, v *Metadata) {
-	for n := d.BeginStruct(); n > 0 && d.Err() == nil; n-- {
-		switch f := d.FieldName(); f {
-		case "boss":
-			if d.Nil() {
-				v.Boss = nil
-			} else {
-				v.Boss = new(User)
-				c.decUser(d, v.Boss)
-			}
-		case "labels":
-			runtime.DecodeMap(d, &v.Labels, func(d *runtime.Decoder) string {
-				return d.String()
-			}, func(d *runtime.Decoder) string {
-				return d.String()
-			})
-		case "role":
-			v.Role = Role(d.String())
-		case "tags":
-			runtime.DecodeSlice(d, &v.Tags, func(d *runtime.Decoder) string {
-				return d.String()
-			})
-		default:
-			d.UnknownField("Metadata", f)
-		}
-	}
-}
-
 // encUser writes a User as a msgpack map of its non-zero fields, sorted by name.
 func (c userCodec) encUser(e *runtime.Encoder, v *User) {
 	e.BeginStruct()
@@ -254,8 +203,6 @@ func (c userCodec) encUser(e *runtime.Encoder, v *User) {
 	e.String(v.ID)
 	e.Field("joined")
 	e.Time(v.Joined)
-	e.Field("metadata")
-	c.encMetadata(e, &v.Meta)
 	e.Field("name")
 	e.String(v.Name)
 	e.Field("scores")
@@ -275,8 +222,6 @@ func (c userCodec) decUser(d *runtime.Decoder, v *User) {
 			v.ID = d.String()
 		case "joined":
 			v.Joined = d.Time()
-		case "metadata":
-			c.decMetadata(d, &v.Meta)
 		case "name":
 			v.Name = d.String()
 		case "scores":
@@ -293,19 +238,11 @@ func (c userCodec) decUser(d *runtime.Decoder, v *User) {
 
 // guard fails to compile when a type this codec was generated from has changed;
 // run go generate again.
-func (userCodec) guard(v0 Metadata, v1 Role, v2 User) {
-	var _ struct {
-		Role   Role              `msgpack:"role"`
-		Labels map[string]string `msgpack:"labels"`
-		Tags   []string          `msgpack:"tags"`
-		Boss   *User             `msgpack:"boss"`
-	} = v0
-	_ = (*string)(&v1)
+func (userCodec) guard(v0 User) {
 	var _ struct {
 		ID     string         `msgpack:"id"`
 		Name   string         `msgpack:"name"`
 		Joined time.Time      `msgpack:"joined"`
 		Scores map[string]int `msgpack:"scores"`
-		Meta   Metadata       `msgpack:"metadata"`
-	} = v2
+	} = v0
 }

@@ -147,11 +147,10 @@ func userDemo(ctx context.Context, cm *runtime.ConnectionManager) error {
 	active := users.NewUserSet(cm, "active_users")
 	defer func() { _ = active.Clear(ctx) }()
 	joined := time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
-	alice := users.User{ID: "user1", Name: "Alice", Joined: joined, Scores: map[string]int{"go": 9, "redis": 8},
-		Meta: users.Metadata{Role: "admin"}}
+	alice := users.User{ID: "user1", Name: "Alice", Joined: joined, Scores: map[string]int{"go": 9, "redis": 8}}
 	// The same user built another way: another time zone, another map order.
 	again := users.User{ID: "user1", Name: "Alice", Joined: joined.In(time.FixedZone("CET", 3600)),
-		Scores: map[string]int{"redis": 8, "go": 9}, Meta: users.Metadata{Role: "admin"}}
+		Scores: map[string]int{"redis": 8, "go": 9}}
 	n, err := active.Add(ctx, alice, again)
 	if err != nil {
 		return err
