@@ -356,6 +356,20 @@ func TestBenchCodecAgrees(t *testing.T) {
 		if v.ID != u.ID || v.Name != u.Name || !v.Joined.Equal(u.Joined) || fmt.Sprint(v.Scores) != fmt.Sprint(u.Scores) {
 			t.Fatalf("round trip: %+v != %+v", v, u)
 		}
+		// Maps larger than EncodeMap's stack buffer are canonical too.
+		big1, big2 := map[string]int{}, map[string]int{}
+		for k := range 20 + i {
+			big1[fmt.Sprint("k", k)] = k
+		}
+		for k := 20 + i - 1; k >= 0; k-- {
+			big2[fmt.Sprint("k", k)] = k
+		}
+		b1, err1 := runtime.Marshal(benchUserCodec{}, &benchUser{ID: "x", Scores: big1})
+		b2, err2 := runtime.Marshal(benchUserCodec{}, &benchUser{ID: "x", Scores: big2})
+		var bv benchUser
+		if err1 != nil || err2 != nil || b1 != b2 || runtime.Unmarshal(benchUserCodec{}, b1, &bv) != nil || fmt.Sprint(bv.Scores) != fmt.Sprint(big1) {
+			t.Fatalf("map of %d entries: not canonical or no round trip (%v, %v)", len(big1), err1, err2)
+		}
 		// The canonical encoding is also plain msgpack.
 		var w benchUser
 		if err := msgpack.Unmarshal([]byte(s), &w); err != nil || w.ID != u.ID || fmt.Sprint(w.Scores) != fmt.Sprint(u.Scores) {

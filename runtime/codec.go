@@ -308,7 +308,13 @@ func EncodeMap[K cmp.Ordered, V any](e *Encoder, m map[K]V, ek func(*Encoder, K)
 	if e.err != nil {
 		return
 	}
-	keys := make([]K, 0, len(m))
+	// Small maps (the common case) sort their keys on the stack: no
+	// allocation on the Add/Contains hot path.
+	var small [8]K
+	keys := small[:0]
+	if len(m) > len(small) {
+		keys = make([]K, 0, len(m))
+	}
 	for k := range m {
 		keys = append(keys, k)
 	}
