@@ -324,9 +324,16 @@ func TestBadStoredData(t *testing.T) {
 	}
 	valid := encodeWith(func(e *runtime.Encoder) { itemCodec{}.EncodeMember(e, &item{ID: "v", Tags: map[string]int{"a": 1}}) })
 	badMembers := map[string]string{
-		"garbage":        "\xc1\xc1garbage\xff",
-		"empty":          "",
-		"unknown field":  encodeWith(func(e *runtime.Encoder) { e.BeginStruct(); e.Field("id"); e.String("x"); e.Field("zzz"); e.Int(1); e.EndStruct() }),
+		"garbage": "\xc1\xc1garbage\xff",
+		"empty":   "",
+		"unknown field": encodeWith(func(e *runtime.Encoder) {
+			e.BeginStruct()
+			e.Field("id")
+			e.String("x")
+			e.Field("zzz")
+			e.Int(1)
+			e.EndStruct()
+		}),
 		"a string":       encodeWith(func(e *runtime.Encoder) { e.String("hello") }),
 		"trailing bytes": valid + "!",
 		"truncated":      valid[:len(valid)-2],
