@@ -139,6 +139,29 @@ func BenchmarkRuntime(b *testing.B) {
 			}
 		})
 	})
+	// The same with the canonical encoding done per call: what remains
+	// between this and typed is the breaker and retry wrapper.
+	b.Run("Contains/uncached/parallel32/rueidis+runtime.Marshal", func(b *testing.B) {
+		c := uncached.Client()
+		b.ReportAllocs()
+		b.SetParallelism(parallelism())
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				m, err := runtime.Marshal(benchUserCodec{}, &users[i%members])
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				ok, err := c.Do(ctx, c.B().Sismember().Key(key).Member(m).Build()).AsBool()
+				if err != nil || !ok {
+					b.Errorf("SISMEMBER = %v, %v", ok, err)
+					return
+				}
+				i++
+			}
+		})
+	})
 
 	// One goroutine: a round trip per call.
 	b.Run("Contains/uncached/serial/typed", func(b *testing.B) {
