@@ -129,6 +129,88 @@ func TestCluster(t *testing.T) {
 	t.Run("EveryMethod", func(t *testing.T) { testClusterEveryMethod(t, c, cm) })
 	t.Run("AlgebraModel", func(t *testing.T) { testClusterAlgebraModel(t, c, cm) })
 	t.Run("ReadYourWrites", func(t *testing.T) { testClusterReadYourWrites(t, c, cm) })
+	t.Run("Resharding", func(t *testing.T) { testClusterResharding(t, c, cm) })
+
+	// A cluster has database 0 only: asking for another fails clearly.
+	if _, err := runtime.NewConnectionManager(runtime.Options{Addrs: c.Addrs(), DB: 1}); err == nil || !strings.Contains(err.Error(), "SELECT") {
+		t.Fatalf("NewConnectionManager(DB 1) on a cluster = %v, want the server's SELECT refusal", err)
+	}
+}
+
+// testClusterResharding moves the slots of a plain key and of a hash tag to
+// other masters while their cached entries are warm: the client follows
+// the MOVED redirections, cached reads stay correct, and algebra over the
+// moved keys still works (server-side for the tag).
+func testClusterResharding(t *testing.T, c *redistest.Cluster, cm *runtime.ConnectionManager) {
+	ctx := ctxT(t)
+	s := runtime.NewSet[string](cm, "test.StrSet", "reshard:a", strCodec{})
+	ta := runtime.NewSet[string](cm, "test.StrSet", runtime.HashTagKey("rs", "a"), strCodec{})
+	tb := runtime.NewSet[string](cm, "test.StrSet", runtime.HashTagKey("rs", "b"), strCodec{})
+	for _, x := range []*runtime.Set[string]{s, ta, tb} {
+		if _, err := x.Add(ctx, "1", "2", "3"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := x.Contains(ctx, "1"); err != nil || !ok { // cached
+			t.Fatalf("Contains before resharding = %v, %v", ok, err)
+		}
+		if ok, err := x.Contains(ctx, "9"); err != nil || ok { // cached
+			t.Fatalf("Contains before resharding = %v, %v", ok, err)
+		}
+	}
+	if _, err := tb.Remove(ctx, "1"); err != nil {
+		t.Fatal(err)
+	}
+	moveAway := func(key string) *redistest.Server {
+		t.Helper()
+		from := c.MasterOfKey(key)
+		var to *redistest.Server
+		for _, n := range c.Nodes {
+			if n != from && c.Role(n) == "master" {
+				to = n
+				break
+			}
+		}
+		c.MoveSlot(int(runtime.Slot(key)), to)
+		if got := c.MasterOfKey(key); got != to {
+			t.Fatalf("slot of %s still on %s after MoveSlot", key, got.Addr)
+		}
+		return to
+	}
+	moveAway(s.Key())
+	moveAway(ta.Key())
+
+	for _, x := range []*runtime.Set[string]{s, ta} {
+		if ok, err := x.Contains(ctx, "1"); err != nil || !ok {
+			t.Fatalf("%s: Contains(1) after resharding = %v, %v", x.Key(), ok, err)
+		}
+		if ok, err := x.Contains(ctx, "9"); err != nil || ok {
+			t.Fatalf("%s: Contains(9) after resharding = %v, %v", x.Key(), ok, err)
+		}
+		if n, err := x.Add(ctx, "9"); err != nil || n != 1 {
+			t.Fatalf("%s: Add after resharding = %d, %v", x.Key(), n, err)
+		}
+		if ok, err := x.Contains(ctx, "9"); err != nil || !ok {
+			t.Fatalf("%s: Contains(9) after Add = %v, %v", x.Key(), ok, err)
+		}
+		if n, err := x.Remove(ctx, "2"); err != nil || n != 1 {
+			t.Fatalf("%s: Remove after resharding = %d, %v", x.Key(), n, err)
+		}
+		if bs, err := x.ContainsMany(ctx, "1", "2", "9"); err != nil || !slices.Equal(bs, []bool{true, false, true}) {
+			t.Fatalf("%s: ContainsMany after resharding = %v, %v", x.Key(), bs, err)
+		}
+	}
+	resetClusterStats(t, c)
+	got, err := s.Union(ctx, ta, tb)
+	if err != nil || !slices.Equal(sorted(got), []string{"1", "2", "3", "9"}) {
+		t.Fatalf("cross-slot Union after resharding = %v, %v", sorted(got), err)
+	}
+	got, err = ta.Diff(ctx, tb)
+	if err != nil || !slices.Equal(sorted(got), []string{"1", "9"}) {
+		t.Fatalf("tagged Diff after resharding = %v, %v", sorted(got), err)
+	}
+	if calls := clusterCmdCalls(t, c, "sunion", "sdiff"); calls["sunion"] != 0 || calls["sdiff"] != 1 {
+		t.Fatalf("after resharding, server-side calls %v: want only the tagged SDIFF", calls)
+	}
 }
 
 // testClusterHealth checks that Health reports every node with its role.

@@ -348,3 +348,55 @@ func (c *Cluster) healthy() error {
 	}
 	return nil
 }
+
+// MoveSlot migrates slot, with its keys, from its current master to the
+// master to, the way redis-cli --cluster reshard does: IMPORTING on to,
+// MIGRATING on the source, MIGRATE of every key, then SETSLOT NODE on
+// every master. Clients learn of it from MOVED and ASK redirections.
+func (c *Cluster) MoveSlot(slot int, to *Server) {
+	c.t.Helper()
+	from := c.Master(slot)
+	if from == nil {
+		c.t.Fatalf("redistest: MoveSlot: no master serves slot %d", slot)
+	}
+	if from == to {
+		return
+	}
+	id := func(s *Server) string {
+		out, err := s.CLI("CLUSTER", "MYID")
+		if err != nil || len(out) != 40 {
+			c.t.Fatalf("redistest: CLUSTER MYID on %s: %q, %v", s.Addr, out, err)
+		}
+		return out
+	}
+	fromID, toID := id(from), id(to)
+	sl := strconv.Itoa(slot)
+	run := func(s *Server, args ...string) string {
+		c.t.Helper()
+		out, err := s.CLI(args...)
+		if err != nil || strings.HasPrefix(out, "ERR") || strings.HasPrefix(out, "(error)") {
+			c.t.Fatalf("redistest: %s on %s: %q, %v", strings.Join(args, " "), s.Addr, out, err)
+		}
+		return out
+	}
+	run(to, "CLUSTER", "SETSLOT", sl, "IMPORTING", fromID)
+	run(from, "CLUSTER", "SETSLOT", sl, "MIGRATING", toID)
+	for {
+		keys := strings.Fields(run(from, "CLUSTER", "GETKEYSINSLOT", sl, "100"))
+		if len(keys) == 0 {
+			break
+		}
+		args := append([]string{"MIGRATE", "127.0.0.1", strconv.Itoa(to.Port), "", "0", "5000", "KEYS"}, keys...)
+		if out := run(from, args...); out != "OK" {
+			c.t.Fatalf("redistest: MIGRATE %v: %q", keys, out)
+		}
+	}
+	// The new owner first, then the old one, then everyone else.
+	run(to, "CLUSTER", "SETSLOT", sl, "NODE", toID)
+	run(from, "CLUSTER", "SETSLOT", sl, "NODE", toID)
+	for _, s := range c.Running() {
+		if s != to && s != from && c.Role(s) == "master" {
+			run(s, "CLUSTER", "SETSLOT", sl, "NODE", toID)
+		}
+	}
+}
