@@ -104,6 +104,20 @@ func isNotSent(err error) bool {
 	return errors.As(err, &re) && isTransientRedisErr(re)
 }
 
+// errOutcomeUnknown prefixes the error of a command that is not safe to
+// repeat (SPOP, SMOVE) when it failed after it may have reached the server.
+var errOutcomeUnknown = errors.New("outcome unknown (the command may or may not have been executed; not retried: unsafe to repeat)")
+
+// outcomeUnknown reports a failure after which a command may or may not
+// have run: neither a reply from the server nor a failure before sending.
+func outcomeUnknown(err error) bool {
+	if err == nil || isNotSent(err) || rueidis.IsRedisNil(err) || isRedisErr(err) {
+		return false
+	}
+	return !errors.Is(err, ErrInvalidArgument) && !errors.Is(err, ErrDecode) &&
+		!errors.Is(err, ErrEncode) && !errors.Is(err, ErrClosed)
+}
+
 // retryable reports whether an attempt that failed with err may be repeated.
 func retryable(ctx context.Context, p retryPolicy, err error) bool {
 	if ctx.Err() != nil || errors.Is(err, rueidis.ErrClosing) || errors.Is(err, ErrClosed) {
@@ -177,6 +191,9 @@ func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func
 				cm.opts.CallTimeout, cm.opts.DialTimeout, err)
 		}
 		if err == nil || attempt >= cm.opts.RetryMaxAttempts || !retryable(ctx, p, err) {
+			if p == retryUnsent && outcomeUnknown(err) {
+				err = fmt.Errorf("%w: %w", errOutcomeUnknown, err)
+			}
 			return err
 		}
 		delay := backoff(attempt, cm.opts.RetryBaseDelay, cm.opts.RetryMaxDelay)
