@@ -68,11 +68,14 @@ type Options struct {
 	Logger *slog.Logger
 
 	// CallTimeout bounds each attempt of a call (default 5s), whatever the
-	// context, so no call can hang forever when the server is hung or gone:
-	// without a deadline, a call returns within about RetryMaxAttempts ×
-	// CallTimeout plus the backoff between attempts (17s with the defaults;
-	// 5s for Pop and Move, which are not retried once sent). The error
-	// wraps context.DeadlineExceeded and names CallTimeout.
+	// context's deadline, so that no call hangs forever on a hung or
+	// vanished server; an attempt that must reconnect first may also spend
+	// up to DialTimeout. Without a deadline, a call returns within
+	// RetryMaxAttempts × (DialTimeout + CallTimeout) plus the backoff
+	// between attempts: under 22s with the defaults, about 15s when the
+	// server hangs on an open connection (5s for Pop and Move, not retried
+	// once sent). The error wraps context.DeadlineExceeded and names
+	// CallTimeout.
 	CallTimeout time.Duration
 	// DialTimeout bounds connection establishment, handshake included
 	// (default 2s).

@@ -127,6 +127,8 @@ func TestTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The server waits for the end of a command line that never comes.
+		const dial = 500 * time.Millisecond
 		connectFails(t, runtime.Options{Addrs: []string{plain.Addr}, TLS: cfg, DialTimeout: dial}, 2*dial, plain.Addr, "does not serve TLS")
 	})
 
