@@ -308,21 +308,26 @@ func EncodeMap[K cmp.Ordered, V any](e *Encoder, m map[K]V, ek func(*Encoder, K)
 	if e.err != nil {
 		return
 	}
-	// Small maps (the common case) sort their keys on the stack: no
-	// allocation on the Add/Contains hot path.
-	var small [8]K
-	keys := small[:0]
+	// Entries are collected once (no second lookup per key) and, for small
+	// maps (the common case), sorted on the stack: no allocation on the
+	// Add/Contains hot path.
+	type entry struct {
+		k K
+		v V
+	}
+	var small [8]entry
+	entries := small[:0]
 	if len(m) > len(small) {
-		keys = make([]K, 0, len(m))
+		entries = make([]entry, 0, len(m))
 	}
-	for k := range m {
-		keys = append(keys, k)
+	for k, v := range m {
+		entries = append(entries, entry{k, v})
 	}
-	slices.Sort(keys)
-	e.MapLen(len(keys))
-	for _, k := range keys {
-		ek(e, k)
-		ev(e, m[k])
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.k, b.k) })
+	e.MapLen(len(entries))
+	for _, en := range entries {
+		ek(e, en.k)
+		ev(e, en.v)
 	}
 }
 
