@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	goruntime "runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -280,6 +281,7 @@ func TestCacheInvalidationDelayOtherClient(t *testing.T) {
 				break
 			}
 			staleReads++
+			goruntime.Gosched() // let the connection's reader apply the invalidation
 			if time.Since(start) > limit {
 				t.Fatalf("trial %d: A still reads false %v after B's Add returned", i, limit)
 			}
