@@ -12,6 +12,31 @@ const runtimePath = "github.com/setgen/setgen/runtime"
 
 func rt(name string) *jen.Statement { return jen.Qual(runtimePath, name) }
 
+// locals names the identifiers that generated functions declare: the
+// receivers c and s, the encoder e, the decoder d, the value v, n and f,
+// and the numbered closure parameters and loop variables (x0, k1, i2, v0,
+// ...). A package-level name equal to one of them would be shadowed where
+// generated code refers to it (a type named e, a package imported as d), so
+// such locals get trailing underscores.
+type locals struct{ taken map[string]bool }
+
+func (lv locals) id(base string) *jen.Statement {
+	name := base
+	for lv.taken[name] {
+		name += "_"
+	}
+	return jen.Id(name)
+}
+
+// deref returns *val, parenthesized when it will be indexed (an array), as
+// *v[i] would index first.
+func deref(t *typ, val *jen.Statement) *jen.Statement {
+	if t.kind == kArray {
+		return jen.Parens(jen.Op("*").Add(val))
+	}
+	return jen.Op("*").Add(val)
+}
+
 // typeCode renders t as a type expression.
 func typeCode(t types.Type) *jen.Statement {
 	switch u := types.Unalias(t).(type) {
@@ -116,8 +141,8 @@ func literalType(t *typ) *jen.Statement {
 }
 
 // enc returns the statements that write val, of type t, to e.
-func enc(t *typ, val *jen.Statement, depth int) []jen.Code {
-	e := jen.Id("e")
+func (lv locals) enc(t *typ, val *jen.Statement, depth int) []jen.Code {
+	e := lv.id("e")
 	switch t.kind {
 	case kBool:
 		return []jen.Code{e.Dot("Bool").Call(conv(t, "bool", val))}
@@ -141,36 +166,36 @@ func enc(t *typ, val *jen.Statement, depth int) []jen.Code {
 	case kDuration:
 		return []jen.Code{e.Dot("Int").Call(jen.Int64().Call(val))}
 	case kStruct:
-		return []jen.Code{jen.Id("c").Dot(t.st.enc).Call(jen.Id("e"), jen.Op("&").Add(val))}
+		return []jen.Code{lv.id("c").Dot(t.st.enc).Call(lv.id("e"), jen.Op("&").Add(val))}
 	case kPtr:
 		var inner []jen.Code
 		if t.elem.kind == kStruct {
-			inner = []jen.Code{jen.Id("c").Dot(t.elem.st.enc).Call(jen.Id("e"), val.Clone())}
+			inner = []jen.Code{lv.id("c").Dot(t.elem.st.enc).Call(lv.id("e"), val.Clone())}
 		} else {
-			inner = enc(t.elem, jen.Op("*").Add(val.Clone()), depth)
+			inner = lv.enc(t.elem, deref(t.elem, val.Clone()), depth)
 		}
-		return []jen.Code{jen.If(val.Clone().Op("==").Nil()).Block(jen.Id("e").Dot("Nil").Call()).Else().Block(inner...)}
+		return []jen.Code{jen.If(val.Clone().Op("==").Nil()).Block(lv.id("e").Dot("Nil").Call()).Else().Block(inner...)}
 	case kSlice:
-		x := jen.Id(fmt.Sprintf("x%d", depth))
-		fn := jen.Func().Params(jen.Id("e").Op("*").Add(rt("Encoder")), x.Clone().Add(typeCode(t.elem.t))).
-			Block(enc(t.elem, x.Clone(), depth+1)...)
+		x := lv.id(fmt.Sprintf("x%d", depth))
+		fn := jen.Func().Params(lv.id("e").Op("*").Add(rt("Encoder")), x.Clone().Add(typeCode(t.elem.t))).
+			Block(lv.enc(t.elem, x.Clone(), depth+1)...)
 		s := val
 		if t.named {
 			s = literalType(t).Call(val)
 		}
-		return []jen.Code{rt("EncodeSlice").Call(jen.Id("e"), s, fn)}
+		return []jen.Code{rt("EncodeSlice").Call(lv.id("e"), s, fn)}
 	case kArray:
-		i := jen.Id(fmt.Sprintf("i%d", depth))
+		i := lv.id(fmt.Sprintf("i%d", depth))
 		return []jen.Code{
-			jen.Id("e").Dot("ArrayLen").Call(jen.Lit(int(t.n))),
-			jen.For(i.Clone().Op(":=").Range().Add(val.Clone())).Block(enc(t.elem, val.Clone().Index(i.Clone()), depth+1)...),
+			lv.id("e").Dot("ArrayLen").Call(jen.Lit(int(t.n))),
+			jen.For(i.Clone().Op(":=").Range().Add(val.Clone())).Block(lv.enc(t.elem, val.Clone().Index(i.Clone()), depth+1)...),
 		}
 	case kMap:
-		k, x := jen.Id(fmt.Sprintf("k%d", depth)), jen.Id(fmt.Sprintf("x%d", depth))
-		kf := jen.Func().Params(jen.Id("e").Op("*").Add(rt("Encoder")), k.Clone().Add(typeCode(t.key.t))).
-			Block(enc(t.key, k.Clone(), depth+1)...)
-		vf := jen.Func().Params(jen.Id("e").Op("*").Add(rt("Encoder")), x.Clone().Add(typeCode(t.elem.t))).
-			Block(enc(t.elem, x.Clone(), depth+1)...)
+		k, x := lv.id(fmt.Sprintf("k%d", depth)), lv.id(fmt.Sprintf("x%d", depth))
+		kf := jen.Func().Params(lv.id("e").Op("*").Add(rt("Encoder")), k.Clone().Add(typeCode(t.key.t))).
+			Block(lv.enc(t.key, k.Clone(), depth+1)...)
+		vf := jen.Func().Params(lv.id("e").Op("*").Add(rt("Encoder")), x.Clone().Add(typeCode(t.elem.t))).
+			Block(lv.enc(t.elem, x.Clone(), depth+1)...)
 		m := val
 		if t.named {
 			m = literalType(t).Call(val)
@@ -179,7 +204,7 @@ func enc(t *typ, val *jen.Statement, depth int) []jen.Code {
 		if !ordered(t.key) {
 			helper = "EncodeMapFunc"
 		}
-		return []jen.Code{rt(helper).Call(jen.Id("e"), m, kf, vf)}
+		return []jen.Code{rt(helper).Call(lv.id("e"), m, kf, vf)}
 	}
 	panic("setgen: enc: unknown kind")
 }
@@ -195,8 +220,8 @@ func ordered(t *typ) bool {
 
 // decExpr returns an expression reading a value of type t, for the kinds
 // that need no statements.
-func decExpr(t *typ) (jen.Code, bool) {
-	d := jen.Id("d")
+func (lv locals) decExpr(t *typ) (jen.Code, bool) {
+	d := lv.id("d")
 	switch t.kind {
 	case kBool:
 		return back(t, d.Dot("Bool").Call()), true
@@ -221,105 +246,105 @@ func decExpr(t *typ) (jen.Code, bool) {
 }
 
 // decFunc renders func(d *runtime.Decoder) T reading one value of t.
-func decFunc(t *typ, v *jen.Statement, depth int) *jen.Statement {
-	head := jen.Func().Params(jen.Id("d").Op("*").Add(rt("Decoder"))).Add(typeCode(t.t))
-	if x, ok := decExpr(t); ok {
+func (lv locals) decFunc(t *typ, v *jen.Statement, depth int) *jen.Statement {
+	head := jen.Func().Params(lv.id("d").Op("*").Add(rt("Decoder"))).Add(typeCode(t.t))
+	if x, ok := lv.decExpr(t); ok {
 		return head.Block(jen.Return(x))
 	}
-	return head.Block(append(append([]jen.Code{jen.Var().Add(v.Clone()).Add(typeCode(t.t))}, dec(t, v.Clone(), depth+1)...),
+	return head.Block(append(append([]jen.Code{jen.Var().Add(v.Clone()).Add(typeCode(t.t))}, lv.dec(t, v.Clone(), depth+1)...),
 		jen.Return(v.Clone()))...)
 }
 
 // dec returns the statements that read a value of type t into target
 // (an addressable expression).
-func dec(t *typ, target *jen.Statement, depth int) []jen.Code {
-	if x, ok := decExpr(t); ok {
+func (lv locals) dec(t *typ, target *jen.Statement, depth int) []jen.Code {
+	if x, ok := lv.decExpr(t); ok {
 		return []jen.Code{target.Clone().Op("=").Add(x)}
 	}
 	switch t.kind {
 	case kStruct:
-		return []jen.Code{jen.Id("c").Dot(t.st.dec).Call(jen.Id("d"), jen.Op("&").Add(target))}
+		return []jen.Code{lv.id("c").Dot(t.st.dec).Call(lv.id("d"), jen.Op("&").Add(target))}
 	case kPtr:
 		var inner []jen.Code
 		if t.elem.kind == kStruct {
-			inner = []jen.Code{jen.Id("c").Dot(t.elem.st.dec).Call(jen.Id("d"), target.Clone())}
+			inner = []jen.Code{lv.id("c").Dot(t.elem.st.dec).Call(lv.id("d"), target.Clone())}
 		} else {
-			inner = dec(t.elem, jen.Op("*").Add(target.Clone()), depth)
+			inner = lv.dec(t.elem, deref(t.elem, target.Clone()), depth)
 		}
-		return []jen.Code{jen.If(jen.Id("d").Dot("Nil").Call()).Block(
+		return []jen.Code{jen.If(lv.id("d").Dot("Nil").Call()).Block(
 			target.Clone().Op("=").Nil(),
 		).Else().Block(append([]jen.Code{target.Clone().Op("=").New(typeCode(t.elem.t))}, inner...)...)}
 	case kSlice:
-		fn := decFunc(t.elem, jen.Id(fmt.Sprintf("x%d", depth)), depth)
+		fn := lv.decFunc(t.elem, lv.id(fmt.Sprintf("x%d", depth)), depth)
 		p := jen.Op("&").Add(target)
 		if t.named {
 			p = jen.Parens(jen.Op("*").Add(literalType(t))).Call(p)
 		}
-		return []jen.Code{rt("DecodeSlice").Call(jen.Id("d"), p, fn)}
+		return []jen.Code{rt("DecodeSlice").Call(lv.id("d"), p, fn)}
 	case kArray:
-		i := jen.Id(fmt.Sprintf("i%d", depth))
-		return []jen.Code{jen.If(jen.Id("d").Dot("ArrayLenExact").Call(jen.Lit(int(t.n)))).Block(
-			jen.For(i.Clone().Op(":=").Range().Add(target.Clone())).Block(dec(t.elem, target.Clone().Index(i.Clone()), depth+1)...),
+		i := lv.id(fmt.Sprintf("i%d", depth))
+		return []jen.Code{jen.If(lv.id("d").Dot("ArrayLenExact").Call(jen.Lit(int(t.n)))).Block(
+			jen.For(i.Clone().Op(":=").Range().Add(target.Clone())).Block(lv.dec(t.elem, target.Clone().Index(i.Clone()), depth+1)...),
 		)}
 	case kMap:
-		kf := decFunc(t.key, jen.Id(fmt.Sprintf("k%d", depth)), depth)
-		vf := decFunc(t.elem, jen.Id(fmt.Sprintf("x%d", depth)), depth)
+		kf := lv.decFunc(t.key, lv.id(fmt.Sprintf("k%d", depth)), depth)
+		vf := lv.decFunc(t.elem, lv.id(fmt.Sprintf("x%d", depth)), depth)
 		p := jen.Op("&").Add(target)
 		if t.named {
 			p = jen.Parens(jen.Op("*").Add(literalType(t))).Call(p)
 		}
-		return []jen.Code{rt("DecodeMap").Call(jen.Id("d"), p, kf, vf)}
+		return []jen.Code{rt("DecodeMap").Call(lv.id("d"), p, kf, vf)}
 	}
 	panic("setgen: dec: unknown kind")
 }
 
 // structFuncs renders the encode and decode functions of a named struct.
-func structFuncs(codec string, st *structType) []jen.Code {
+func (lv locals) structFuncs(codec string, st *structType) []jen.Code {
 	name := st.obj.Name()
 	tc := typeCode(st.obj.Type())
 	var encBody []jen.Code
-	encBody = append(encBody, jen.Id("e").Dot("BeginStruct").Call())
+	encBody = append(encBody, lv.id("e").Dot("BeginStruct").Call())
 	cases := []jen.Code{}
 	for _, f := range st.fields {
-		sel := jen.Id("v")
+		sel := lv.id("v")
 		for _, p := range f.path {
 			sel = sel.Dot(p)
 		}
 		switch {
 		case f.typ.kind == kPtr:
 			var inner []jen.Code
-			inner = append(inner, jen.Id("e").Dot("FieldKeep").Call(jen.Lit(f.name)))
+			inner = append(inner, lv.id("e").Dot("FieldKeep").Call(jen.Lit(f.name)))
 			if f.typ.elem.kind == kStruct {
-				inner = append(inner, jen.Id("c").Dot(f.typ.elem.st.enc).Call(jen.Id("e"), sel.Clone()))
+				inner = append(inner, lv.id("c").Dot(f.typ.elem.st.enc).Call(lv.id("e"), sel.Clone()))
 			} else {
-				inner = append(inner, enc(f.typ.elem, jen.Op("*").Add(sel.Clone()), 1)...)
+				inner = append(inner, lv.enc(f.typ.elem, deref(f.typ.elem, sel.Clone()), 1)...)
 			}
 			encBody = append(encBody, jen.If(sel.Clone().Op("!=").Nil()).Block(inner...))
 		case f.typ.kind == kArray && types.Comparable(f.typ.t):
 			// A zero array would encode as N zeros; leave it out like other zero values.
 			encBody = append(encBody, jen.If(sel.Clone().Op("!=").Parens(typeCode(f.typ.t).Values())).Block(
-				append([]jen.Code{jen.Id("e").Dot("Field").Call(jen.Lit(f.name))}, enc(f.typ, sel.Clone(), 1)...)...))
+				append([]jen.Code{lv.id("e").Dot("Field").Call(jen.Lit(f.name))}, lv.enc(f.typ, sel.Clone(), 1)...)...))
 		default:
-			encBody = append(encBody, jen.Id("e").Dot("Field").Call(jen.Lit(f.name)))
-			encBody = append(encBody, enc(f.typ, sel.Clone(), 1)...)
+			encBody = append(encBody, lv.id("e").Dot("Field").Call(jen.Lit(f.name)))
+			encBody = append(encBody, lv.enc(f.typ, sel.Clone(), 1)...)
 		}
-		cases = append(cases, jen.Case(jen.Lit(f.name)).Block(dec(f.typ, sel.Clone(), 1)...))
+		cases = append(cases, jen.Case(jen.Lit(f.name)).Block(lv.dec(f.typ, sel.Clone(), 1)...))
 	}
-	encBody = append(encBody, jen.Id("e").Dot("EndStruct").Call())
-	cases = append(cases, jen.Default().Block(jen.Id("d").Dot("UnknownField").Call(jen.Lit(name), jen.Id("f"))))
+	encBody = append(encBody, lv.id("e").Dot("EndStruct").Call())
+	cases = append(cases, jen.Default().Block(lv.id("d").Dot("UnknownField").Call(jen.Lit(name), lv.id("f"))))
 
 	return []jen.Code{
 		jen.Commentf("%s writes a %s as a msgpack map of its non-zero fields, sorted by name.", st.enc, name),
-		jen.Func().Params(jen.Id("c").Id(codec)).Id(st.enc).Params(jen.Id("e").Op("*").Add(rt("Encoder")), jen.Id("v").Op("*").Add(tc)).Block(encBody...),
+		jen.Func().Params(lv.id("c").Id(codec)).Id(st.enc).Params(lv.id("e").Op("*").Add(rt("Encoder")), lv.id("v").Op("*").Add(tc)).Block(encBody...),
 		jen.Line(),
 		jen.Commentf("%s reads a %s written by %s.", st.dec, name, st.enc),
-		jen.Func().Params(jen.Id("c").Id(codec)).Id(st.dec).Params(jen.Id("d").Op("*").Add(rt("Decoder")), jen.Id("v").Op("*").Add(tc.Clone())).Block(
+		jen.Func().Params(lv.id("c").Id(codec)).Id(st.dec).Params(lv.id("d").Op("*").Add(rt("Decoder")), lv.id("v").Op("*").Add(tc.Clone())).Block(
 			jen.For(
-				jen.Id("n").Op(":=").Id("d").Dot("BeginStruct").Call(),
-				jen.Id("n").Op(">").Lit(0).Op("&&").Id("d").Dot("Err").Call().Op("==").Nil(),
-				jen.Id("n").Op("--"),
+				lv.id("n").Op(":=").Add(lv.id("d")).Dot("BeginStruct").Call(),
+				lv.id("n").Op(">").Lit(0).Op("&&").Add(lv.id("d")).Dot("Err").Call().Op("==").Nil(),
+				lv.id("n").Op("--"),
 			).Block(
-				jen.Switch(jen.Id("f").Op(":=").Id("d").Dot("FieldName").Call(), jen.Id("f")).Block(cases...),
+				jen.Switch(lv.id("f").Op(":=").Add(lv.id("d")).Dot("FieldName").Call(), lv.id("f")).Block(cases...),
 			),
 		),
 		jen.Line(),

@@ -19,7 +19,11 @@ func renderMock(l *loaded, st *setType) (File, error) {
 	f.ImportName(gomockPath, "gomock")
 	f.ImportName(l.pkg.PkgPath, l.pkg.Name)
 	f.PackageComment(fmt.Sprintf("Package %s holds gomock mocks of the sets setgen generated in package %s.", mockPkg, l.pkg.Name))
-	if clash := map[string]bool{"gomock": true, "reflect": true, "context": true, "time": true, "iter": true}; clash[l.pkg.Name] {
+	// The package's name must not be another import's nor a local of the
+	// mock's methods that refer to it (ret[0].([]pkg.T)).
+	if clash := map[string]bool{"gomock": true, "reflect": true, "context": true, "time": true, "iter": true,
+		"mk": true, "ret": true, "ret0": true, "ret1": true, "varargs": true, "a": true, "ctx": true, "members": true,
+		"m": true, "ms": true, "others": true, "sources": true, "dst": true, "limit": true, "n": true, "ttl": true}; clash[l.pkg.Name] {
 		f.ImportAlias(l.pkg.PkgPath, l.pkg.Name+"pkg")
 	}
 	qual := func(name string) *jen.Statement { return jen.Qual(l.pkg.PkgPath, name) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/token"
 	"go/types"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,7 @@ type setType struct {
 	raw     bool   // stored as raw bytes (named string or []byte)
 	structs []*structType
 	shapes  []*types.TypeName // named types the guard pins
+	locals  locals            // the names of generated locals
 }
 
 // Generate loads the package in cfg.Dir and renders the sets (and mocks) of
@@ -89,8 +91,29 @@ func Generate(cfg Config) ([]File, error) {
 		}
 	}
 
-	var files []File
+	// Packages whose types the codecs name are imported under their own
+	// names, unless the package declares them; generated locals avoid both.
 	imports := importAliases(scope)
+	localTaken := maps.Clone(taken)
+	for _, st := range sets {
+		for _, tn := range st.shapes {
+			p := tn.Pkg()
+			if p.Path() == l.pkg.PkgPath || imports[p.Path()] != "" {
+				continue
+			}
+			name := p.Name()
+			if _, clash := scope[name]; clash {
+				name = "setgen" + name
+			}
+			imports[p.Path()] = name
+			localTaken[name] = true
+		}
+	}
+	for _, st := range sets {
+		st.locals = locals{taken: localTaken}
+	}
+
+	var files []File
 	if cfg.Output != "" {
 		f := newFile(l, imports)
 		for _, st := range sets {
@@ -195,6 +218,7 @@ func render(f *jen.File, path string) (File, error) {
 }
 
 func renderSet(f *jen.File, st *setType) {
+	lv := st.locals
 	elem := jen.Id(st.name)
 	core := rt("Set").Types(jen.Id(st.name))
 	s := sig{elem: elem, setType: jen.Id(st.set)}
@@ -216,21 +240,21 @@ func renderSet(f *jen.File, st *setType) {
 	f.Var().Id("_").Id(st.api).Op("=").Parens(jen.Op("*").Id(st.set)).Parens(jen.Nil())
 	f.Line()
 	f.Commentf("%s returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).", st.ctor)
-	f.Func().Id(st.ctor).Params(jen.Id("cm").Op("*").Add(rt("ConnectionManager")), jen.Id("key").String()).Op("*").Id(st.set).Block(
+	f.Func().Id(st.ctor).Params(lv.id("cm").Op("*").Add(rt("ConnectionManager")), lv.id("key").String()).Op("*").Id(st.set).Block(
 		jen.Return(jen.Parens(jen.Op("*").Id(st.set)).Call(
-			rt("NewSet").Types(jen.Id(st.name)).Call(jen.Id("cm"), jen.Lit(pkgName(st)+"."+st.set), jen.Id("key"), jen.Id(st.codec).Values()))),
+			rt("NewSet").Types(jen.Id(st.name)).Call(lv.id("cm"), jen.Lit(pkgName(st)+"."+st.set), lv.id("key"), jen.Id(st.codec).Values()))),
 	)
 	f.Line()
-	f.Func().Params(jen.Id("s").Op("*").Id(st.set)).Id("core").Params().Op("*").Add(core.Clone()).Block(
-		jen.Return(jen.Parens(jen.Op("*").Add(core.Clone())).Call(jen.Id("s"))),
+	f.Func().Params(lv.id("s").Op("*").Id(st.set)).Id("core").Params().Op("*").Add(core.Clone()).Block(
+		jen.Return(jen.Parens(jen.Op("*").Add(core.Clone())).Call(lv.id("s"))),
 	)
 	f.Line()
-	f.Func().Params(jen.Op("*").Id(st.set)).Id("cores").Params(jen.Id("sets").Index().Op("*").Id(st.set)).Index().Op("*").Add(core.Clone()).Block(
-		jen.Id("out").Op(":=").Make(jen.Index().Op("*").Add(core.Clone()), jen.Len(jen.Id("sets"))),
-		jen.For(jen.List(jen.Id("i"), jen.Id("x")).Op(":=").Range().Id("sets")).Block(
-			jen.Id("out").Index(jen.Id("i")).Op("=").Id("x").Dot("core").Call(),
+	f.Func().Params(jen.Op("*").Id(st.set)).Id("cores").Params(lv.id("sets").Index().Op("*").Id(st.set)).Index().Op("*").Add(core.Clone()).Block(
+		lv.id("out").Op(":=").Make(jen.Index().Op("*").Add(core.Clone()), jen.Len(lv.id("sets"))),
+		jen.For(jen.List(lv.id("i"), lv.id("x")).Op(":=").Range().Add(lv.id("sets"))).Block(
+			lv.id("out").Index(lv.id("i")).Op("=").Add(lv.id("x")).Dot("core").Call(),
 		),
-		jen.Return(jen.Id("out")),
+		jen.Return(lv.id("out")),
 	)
 	f.Line()
 
@@ -242,7 +266,7 @@ func renderSet(f *jen.File, st *setType) {
 			case pElems:
 				args = append(args, jen.Id(p.name).Op("..."))
 			case pSets:
-				args = append(args, jen.Id("s").Dot("cores").Call(jen.Id(p.name)).Op("..."))
+				args = append(args, lv.id("s").Dot("cores").Call(jen.Id(p.name)).Op("..."))
 			case pSet:
 				args = append(args, jen.Id(p.name).Dot("core").Call())
 			default:
@@ -250,8 +274,8 @@ func renderSet(f *jen.File, st *setType) {
 			}
 		}
 		f.Comment(m.doc)
-		f.Func().Params(jen.Id("s").Op("*").Id(st.set)).Id(m.name).Params(s.params(m)...).Add(results(s.results(m))).Block(
-			jen.Return(jen.Id("s").Dot("core").Call().Dot(m.name).Call(args...)),
+		f.Func().Params(lv.id("s").Op("*").Id(st.set)).Id(m.name).Params(s.params(m)...).Add(results(s.results(m))).Block(
+			jen.Return(lv.id("s").Dot("core").Call().Dot(m.name).Call(args...)),
 		)
 		f.Line()
 	}
@@ -260,31 +284,31 @@ func renderSet(f *jen.File, st *setType) {
 	f.Commentf("%s is the canonical codec of %s (see runtime.Encoder).", st.codec, st.name)
 	f.Type().Id(st.codec).Struct()
 	f.Line()
-	v := jen.Id("v")
+	v := lv.id("v")
 	var encBody, decBody []jen.Code
 	switch {
 	case st.raw:
-		encBody = []jen.Code{jen.Id("e").Dot("RawString").Call(jen.String().Call(jen.Op("*").Add(v.Clone())))}
-		decBody = []jen.Code{jen.Op("*").Add(v.Clone()).Op("=").Id(st.name).Call(jen.Id("d").Dot("RawString").Call())}
+		encBody = []jen.Code{lv.id("e").Dot("RawString").Call(jen.String().Call(jen.Op("*").Add(v.Clone())))}
+		decBody = []jen.Code{jen.Op("*").Add(v.Clone()).Op("=").Id(st.name).Call(lv.id("d").Dot("RawString").Call())}
 	case st.top.kind == kStruct:
-		encBody = []jen.Code{jen.Id("c").Dot(st.top.st.enc).Call(jen.Id("e"), v.Clone())}
-		decBody = []jen.Code{jen.Id("c").Dot(st.top.st.dec).Call(jen.Id("d"), v.Clone())}
+		encBody = []jen.Code{lv.id("c").Dot(st.top.st.enc).Call(lv.id("e"), v.Clone())}
+		decBody = []jen.Code{lv.id("c").Dot(st.top.st.dec).Call(lv.id("d"), v.Clone())}
 	default:
-		encBody = enc(st.top, jen.Op("*").Add(v.Clone()), 0)
-		decBody = dec(st.top, jen.Parens(jen.Op("*").Add(v.Clone())), 0)
+		encBody = lv.enc(st.top, deref(st.top, v.Clone()), 0)
+		decBody = lv.dec(st.top, jen.Parens(jen.Op("*").Add(v.Clone())), 0)
 	}
 	if st.raw {
 		f.Comment("EncodeMember stores the value as its raw bytes, so other clients can read and write them.")
 	} else {
 		f.Comment("EncodeMember writes v in canonical msgpack.")
 	}
-	f.Func().Params(jen.Id("c").Id(st.codec)).Id("EncodeMember").Params(jen.Id("e").Op("*").Add(rt("Encoder")), jen.Id("v").Op("*").Id(st.name)).Block(encBody...)
+	f.Func().Params(lv.id("c").Id(st.codec)).Id("EncodeMember").Params(lv.id("e").Op("*").Add(rt("Encoder")), lv.id("v").Op("*").Id(st.name)).Block(encBody...)
 	f.Line()
 	f.Comment("DecodeMember reads a value written by EncodeMember.")
-	f.Func().Params(jen.Id("c").Id(st.codec)).Id("DecodeMember").Params(jen.Id("d").Op("*").Add(rt("Decoder")), jen.Id("v").Op("*").Id(st.name)).Block(decBody...)
+	f.Func().Params(lv.id("c").Id(st.codec)).Id("DecodeMember").Params(lv.id("d").Op("*").Add(rt("Decoder")), lv.id("v").Op("*").Id(st.name)).Block(decBody...)
 	f.Line()
 	for _, sf := range st.structs {
-		for _, c := range structFuncs(st.codec, sf) {
+		for _, c := range lv.structFuncs(st.codec, sf) {
 			f.Add(c)
 		}
 	}
@@ -294,9 +318,10 @@ func renderSet(f *jen.File, st *setType) {
 // renderGuard emits a method that stops compiling when a type the codec
 // was generated from changes shape, so a stale codec breaks the build.
 func renderGuard(f *jen.File, st *setType) {
+	lv := st.locals
 	var params, body []jen.Code
 	for i, tn := range st.shapes {
-		p := jen.Id(fmt.Sprintf("v%d", i))
+		p := lv.id(fmt.Sprintf("v%d", i))
 		params = append(params, p.Clone().Add(typeCode(tn.Type())))
 		if _, basic := tn.Type().Underlying().(*types.Basic); basic {
 			// A pointer conversion compiles only if the underlying type is the same.
