@@ -674,10 +674,24 @@ func (d *Decoder) UnknownField(typ, name string) {
 	d.Fail(fmt.Errorf("%s has no field %q", typ, name))
 }
 
-// Skip consumes one value of any kind.
+// Skip consumes one value of any kind. It walks nested arrays and maps
+// iteratively (msgpack's own Skip recurses once per level, so a deeply
+// nested member would overflow the stack and crash the process).
 func (d *Decoder) Skip() {
-	if d.err == nil {
-		d.Fail(d.dec.Skip())
+	for pending := 1; pending > 0 && d.err == nil; pending-- {
+		c, err := d.dec.PeekCode()
+		if err != nil {
+			d.Fail(err)
+			return
+		}
+		switch {
+		case msgpcode.IsFixedArray(c), c == msgpcode.Array16, c == msgpcode.Array32:
+			pending += d.ArrayLen() // bounded by the input left
+		case msgpcode.IsFixedMap(c), c == msgpcode.Map16, c == msgpcode.Map32:
+			pending += 2 * d.MapLen()
+		default:
+			d.Fail(d.dec.Skip()) // a scalar, string, bin or ext: no recursion
+		}
 	}
 }
 
