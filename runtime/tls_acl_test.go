@@ -101,7 +101,7 @@ func TestTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = connectFails(t, runtime.Options{Addrs: []string{srv.Addr}, TLS: cfg, DialTimeout: dial}, 2*dial,
+		err = connectFails(t, runtime.Options{Addrs: []string{srv.Addr}, TLS: cfg, DialTimeout: dial}, dial+3*time.Second,
 			srv.Addr, "certificate signed by unknown authority")
 		var uerr interface{ Unwrap() error }
 		if !errors.As(err, &uerr) {
@@ -114,11 +114,11 @@ func TestTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		connectFails(t, o, 2*dial, "certificate")
+		connectFails(t, o, dial+3*time.Second, "certificate")
 	})
 
 	t.Run("plain TCP to the TLS port", func(t *testing.T) {
-		connectFails(t, runtime.Options{Addrs: []string{srv.Addr}, DialTimeout: dial}, 2*dial, srv.Addr, "TLS")
+		connectFails(t, runtime.Options{Addrs: []string{srv.Addr}, DialTimeout: dial}, dial+3*time.Second, srv.Addr, "TLS")
 	})
 
 	t.Run("TLS to a plain port", func(t *testing.T) {
@@ -129,7 +129,7 @@ func TestTLS(t *testing.T) {
 		}
 		// The server waits for the end of a command line that never comes.
 		const dial = 500 * time.Millisecond
-		connectFails(t, runtime.Options{Addrs: []string{plain.Addr}, TLS: cfg, DialTimeout: dial}, 2*dial, plain.Addr, "does not serve TLS")
+		connectFails(t, runtime.Options{Addrs: []string{plain.Addr}, TLS: cfg, DialTimeout: dial}, dial+3*time.Second, plain.Addr, "does not serve TLS")
 	})
 
 	t.Run("bad files", func(t *testing.T) {
@@ -181,7 +181,7 @@ func TestTLSClientCertificate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		connectFails(t, runtime.Options{Addrs: []string{srv.Addr}, TLS: cfg, DialTimeout: dial}, 2*dial, srv.Addr, "certificate")
+		connectFails(t, runtime.Options{Addrs: []string{srv.Addr}, TLS: cfg, DialTimeout: dial}, dial+3*time.Second, srv.Addr, "certificate")
 	})
 }
 
