@@ -1,0 +1,146 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/setgen/setgen/runtime"
+)
+
+func ExampleParseURL() {
+	o, err := runtime.ParseURL("rediss://app:secret@cache.example.com:6380/2?key_prefix=app:&retry_max_attempts=5&breaker_timeout=30s")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("addrs:", o.Addrs)
+	fmt.Println("user:", o.Username, "db:", o.DB, "prefix:", o.KeyPrefix)
+	fmt.Println("retries:", o.RetryMaxAttempts, "breaker timeout:", o.BreakerTimeout)
+	fmt.Println("TLS server name:", o.TLS.ServerName)
+
+	// Errors never show the password.
+	_, err = runtime.ParseURL("redis://app:secret@cache.example.com/?retry_max_attempts=many")
+	fmt.Println(err)
+	_, err = runtime.ParseURL("redis://app:secret@cache.example.com/?retries=3")
+	fmt.Println(err)
+	// Output:
+	// addrs: [cache.example.com:6380]
+	// user: app db: 2 prefix: app:
+	// retries: 5 breaker timeout: 30s
+	// TLS server name: cache.example.com
+	// setgen: parse URL: option retry_max_attempts="many": invalid syntax
+	// setgen: parse URL: unknown option "retries"
+}
+
+func ExampleNewConnectionManager_invalidOptions() {
+	_, err := runtime.NewConnectionManager(runtime.Options{DB: -1})
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, runtime.ErrInvalidArgument))
+	// Output:
+	// setgen: invalid argument: Options.DB is negative (-1)
+	// true
+}
+
+// tagCodec stores a string as its raw bytes, as setgen does for a named
+// string type (type Tag string).
+type tagCodec struct{}
+
+func (tagCodec) EncodeMember(e *runtime.Encoder, v *string) { e.RawString(*v) }
+func (tagCodec) DecodeMember(d *runtime.Decoder, v *string) { *v = d.RawString() }
+
+func ExampleNewSet() {
+	addr, stop := startExampleRedis()
+	defer stop()
+	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{addr}, KeyPrefix: "app:"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cm.Close()
+	ctx := context.Background()
+
+	tags := runtime.NewSet[string](cm, "tags.TagSet", "tags", tagCodec{})
+	n, _ := tags.Add(ctx, "go", "redis", "go")
+	fmt.Println("key:", tags.Key(), "added:", n)
+	ok, _ := tags.Contains(ctx, "redis")
+	fmt.Println("contains redis:", ok)
+	members, _ := tags.Members(ctx)
+	slices.Sort(members)
+	fmt.Println("members:", members)
+	_, err = tags.Pop(ctx, 0)
+	fmt.Println(err)
+	// Output:
+	// key: app:tags added: 2
+	// contains redis: true
+	// members: [go redis]
+	// tags.TagSet(app:tags).Pop: setgen: invalid argument: count 0 is not positive
+}
+
+func ExampleConnectionManager_Health() {
+	addr, stop := startExampleRedis()
+	defer stop()
+	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{addr}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cm.Close()
+
+	h := cm.Health(context.Background())
+	fmt.Println("status:", h.Status)
+	fmt.Println("circuit breaker:", h.CircuitBreaker.State, "threshold:", h.CircuitBreaker.Threshold)
+	fmt.Println("cache enabled:", h.Cache.Enabled)
+
+	b, _ := json.Marshal(h)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	fmt.Println("JSON keys:", slices.Sorted(maps.Keys(m)))
+	// Output:
+	// status: healthy
+	// circuit breaker: closed threshold: 5
+	// cache enabled: true
+	// JSON keys: [cache circuit_breaker connection_pool latency_ms mode nodes server status]
+}
+
+// startExampleRedis starts a throwaway redis-server on a free loopback
+// port (examples have no *testing.T for internal/redistest).
+func startExampleRedis() (addr string, stop func()) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	dir, err := os.MkdirTemp("", "setgen-example-")
+	if err != nil {
+		panic(err)
+	}
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", dir, "--logfile", "")
+	if err := cmd.Start(); err != nil {
+		panic("redis-server is not installed (make test installs it): " + err.Error())
+	}
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	stop = func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return addr, stop
+		}
+	}
+	stop()
+	panic("redis-server did not start on " + addr)
+}
