@@ -26,6 +26,8 @@ const (
 	NoExpiry time.Duration = -1
 	// NoKey is returned by TTL for a key that does not exist.
 	NoKey time.Duration = -2
+
+	maxDuration = time.Duration(1<<63 - 1)
 )
 
 // Set is the generic core behind every generated set type: a Redis set at
@@ -502,7 +504,10 @@ func (s *Set[T]) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
 	if ttl <= 0 {
 		return false, s.opErr("Expire", invalidArg("ttl %v is not positive", ttl))
 	}
-	ms := int64((ttl + time.Millisecond - 1) / time.Millisecond)
+	ms := int64(ttl / time.Millisecond) // rounded up without overflowing near MaxInt64
+	if ttl%time.Millisecond != 0 {
+		ms++
+	}
 	res, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
 		return rueidis.Commands{b.Pexpire().Key(s.key).Milliseconds(ms).Build()}
 	})
@@ -532,6 +537,9 @@ func (s *Set[T]) TTL(ctx context.Context) (time.Duration, error) {
 		return NoExpiry, nil
 	case -2:
 		return NoKey, nil
+	}
+	if ms > int64(maxDuration/time.Millisecond) {
+		return maxDuration, nil // saturate: ms * 1e6 would overflow
 	}
 	return time.Duration(ms) * time.Millisecond, nil
 }

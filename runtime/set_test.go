@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -524,6 +525,27 @@ func TestSetExpireTTL(t *testing.T) {
 	}
 	if ok, err := s.Contains(ctx, "a"); err != nil || ok {
 		t.Fatalf("Contains after expiry = %v, %v", ok, err)
+	}
+	// The longest Duration ("forever") is a long TTL, not an overflow that
+	// deletes the set.
+	if _, err := s.Add(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Expire(ctx, time.Duration(math.MaxInt64)); err != nil || !ok {
+		t.Fatalf("Expire(MaxInt64) = %v, %v", ok, err)
+	}
+	if d, err := s.TTL(ctx); err != nil || d < 100*365*24*time.Hour {
+		t.Fatalf("TTL after Expire(MaxInt64) = %v, %v", d, err)
+	}
+	if n, err := s.Size(ctx); err != nil || n != 1 {
+		t.Fatalf("Size after Expire(MaxInt64) = %d, %v", n, err)
+	}
+	// An expiry set by another client beyond what a Duration holds saturates.
+	if out, err := srv.CLI("EXPIREAT", "p:ttl", "253402300799"); err != nil || out != "1" { // 9999-12-31
+		t.Fatalf("EXPIREAT = %q, %v", out, err)
+	}
+	if d, err := s.TTL(ctx); err != nil || d != time.Duration(math.MaxInt64) {
+		t.Fatalf("TTL of a year-9999 expiry = %v, %v; want the longest Duration", d, err)
 	}
 	for _, ttl := range []time.Duration{0, -time.Second} {
 		if _, err := s.Expire(ctx, ttl); !errors.Is(err, runtime.ErrInvalidArgument) {
