@@ -1,0 +1,187 @@
+package gen_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/setgen/setgen/internal/redistest"
+)
+
+// tempModule is a consumer module in a temporary directory that requires
+// github.com/setgen/setgen, replaced by this repository.
+type tempModule struct {
+	t   *testing.T
+	dir string
+	env []string
+}
+
+// newTempModule writes the files of testdata/e2e/<name>.txtar, with
+// REPO_ROOT in them replaced, and the repository's go.sum, so the go
+// command needs nothing beyond the module cache.
+func newTempModule(t *testing.T, name string, extra map[string][]byte) *tempModule {
+	t.Helper()
+	root := repoRoot(t)
+	ar, err := txtar.ParseFile(filepath.Join(root, "testdata", "e2e", name+".txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, f := range ar.Files {
+		files[f.Name] = bytes.ReplaceAll(f.Data, []byte("REPO_ROOT"), []byte(filepath.ToSlash(root)))
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["go.sum"] = sum
+	for name, data := range extra {
+		files[name] = data
+	}
+	m := &tempModule{t: t, dir: t.TempDir()}
+	writeFiles(t, m.dir, files)
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "GOFLAGS" && k != "GOWORK" {
+			m.env = append(m.env, kv)
+		}
+	}
+	// -mod=mod lets the go command complete go.mod from the module graph
+	// (go.uber.org/mock, rueidis, ...), which the module cache holds.
+	m.env = append(m.env, "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -mod=mod"), "GOWORK=off")
+	return m
+}
+
+// run runs the go command in the module and returns its combined output
+// and whether it succeeded.
+func (m *tempModule) run(args ...string) (string, bool) {
+	m.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = m.dir
+	cmd.Env = m.env
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	m.t.Logf("go %s: %v (%s)", strings.Join(args, " "), err, time.Since(start).Round(time.Millisecond))
+	if ctx.Err() != nil {
+		m.t.Fatalf("go %s timed out:\n%s", strings.Join(args, " "), out)
+	}
+	return string(out), err == nil
+}
+
+// must runs the go command and fails the test if it fails.
+func (m *tempModule) must(args ...string) string {
+	m.t.Helper()
+	out, ok := m.run(args...)
+	if !ok {
+		m.t.Fatalf("go %s failed:\n%s", strings.Join(args, " "), out)
+	}
+	return out
+}
+
+func (m *tempModule) read(name string) []byte {
+	m.t.Helper()
+	b, err := os.ReadFile(filepath.Join(m.dir, filepath.FromSlash(name)))
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return b
+}
+
+// edit replaces old, which must occur once, with new in the module's file name.
+func (m *tempModule) edit(name, old, new string) {
+	m.t.Helper()
+	b := m.read(name)
+	if bytes.Count(b, []byte(old)) != 1 {
+		m.t.Fatalf("%s: %q does not occur once", name, old)
+	}
+	writeFiles(m.t, m.dir, map[string][]byte{name: bytes.Replace(b, []byte(old), []byte(new), 1)})
+}
+
+// TestEndToEnd is the consumer's workflow in a temporary module: go
+// generate, go vet, then go test of code that calls every method of a
+// generated set against a real redis-server, and its gomock mock; schema
+// evolution and canonical encoding through generated codecs; every golden
+// case's expected output compiles; and generated code stops compiling
+// when its type changes, until it is generated again.
+func TestEndToEnd(t *testing.T) {
+	// Every golden case, moved into the module, must build and vet.
+	extra := map[string][]byte{}
+	for _, c := range goldenCases(t) {
+		from, to := "example.com/"+c.name, "example.com/e2e/golden/"+c.name
+		for _, files := range []map[string][]byte{c.inputs, c.want} {
+			for name, data := range files {
+				if name == "go.mod" {
+					continue
+				}
+				data = bytes.ReplaceAll(data, []byte(`"`+from+`"`), []byte(`"`+to+`"`))
+				data = bytes.ReplaceAll(data, []byte(`"`+from+`/`), []byte(`"`+to+`/`))
+				extra["golden/"+c.name+"/"+name] = data
+			}
+		}
+	}
+	m := newTempModule(t, "module", extra)
+	srv := redistest.Start(t, redistest.Config{})
+	m.env = append(m.env, "SETGEN_E2E_REDIS="+srv.Addr)
+
+	// The inner tests must call every method of the contract's table.
+	usersTest := string(m.read("users/users_test.go"))
+	for _, name := range []string{"Key", "Add", "Remove", "Contains", "ContainsMany", "Members", "All", "Size", "Clear",
+		"Union", "Intersect", "Diff", "UnionStore", "IntersectStore", "DiffStore", "IntersectSize", "Pop", "Random",
+		"Move", "Expire", "TTL"} {
+		if !regexp.MustCompile(`\b(s|other|dst|set)\.` + name + `\(`).MatchString(usersTest) {
+			t.Errorf("users_test.go does not call UserSet.%s", name)
+		}
+	}
+
+	m.must("generate", "./users/...", "./evolve/...", "./stale/...")
+	for _, name := range []string{"users/user_set.go", "users/tag_set.go", "users/id_set.go", "users/usersmock/user_set_mock.go",
+		"users/usersmock/tag_set_mock.go", "evolve/v1/item_set.go", "evolve/v2/item_set.go",
+		"stale/addfield/item_set.go", "stale/retag/item_set.go", "stale/rekind/item_set.go", "stale/rekind/name_set.go"} {
+		if !isGenerated(m.read(name)) {
+			t.Errorf("%s does not start with the generated-code header", name)
+		}
+	}
+	m.must("vet", "./...")
+	out := m.must("test", "-count=1", "-v", "./users/...", "./evolve/...")
+	for _, want := range []string{"--- PASS: TestEveryMethod", "--- PASS: TestRawAndIntegerSets", "--- PASS: TestMock",
+		"--- PASS: TestSchemaEvolution", "--- PASS: TestCanonicalEncoding", "ok  \texample.com/e2e/users", "ok  \texample.com/e2e/evolve"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("go test output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// Stale generated code: change the types, and the build fails in the
+	// generated files until go generate runs again.
+	m.edit("stale/addfield/item.go", "Name string `msgpack:\"name\"`\n", "Name string `msgpack:\"name\"`\n\tAge  int    `msgpack:\"age\"`\n")
+	m.edit("stale/retag/item.go", "`msgpack:\"size\"`", "`msgpack:\"bytes\"`")
+	m.edit("stale/rekind/item.go", "type Name string", "type Name int")
+	out, ok := m.run("build", "./stale/...")
+	if ok {
+		t.Fatalf("go build succeeded with stale generated code:\n%s", out)
+	}
+	for _, pkg := range []string{"addfield", "retag", "rekind"} {
+		if !regexp.MustCompile(`(?m)^# example\.com/e2e/stale/` + pkg + `\n(stale/` + pkg + `/)?\S*_set\.go:\d+`).MatchString(out) {
+			t.Errorf("go build does not report stale/%s's generated code:\n%s", pkg, out)
+		}
+	}
+	m.must("generate", "./stale/...")
+	m.must("build", "./stale/...")
+	for name, want := range map[string]string{
+		"stale/addfield/item_set.go": `e.Field("age")`,
+		"stale/retag/item_set.go":    `e.Field("bytes")`,
+		"stale/rekind/name_set.go":   `e.Int(int64(*v))`,
+	} {
+		if !bytes.Contains(m.read(name), []byte(want)) {
+			t.Errorf("regenerated %s lacks %s", name, want)
+		}
+	}
+}
