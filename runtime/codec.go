@@ -605,7 +605,33 @@ func (d *Decoder) peekLen() int {
 		d.Fail(fmt.Errorf("want bytes, found code 0x%02x", c))
 		return -1
 	}
-	return 0
+	// msgpack's DecodeBytes allocates the announced length up front, so a
+	// 5-byte member announcing 4 GB would allocate 4 GB: check it first.
+	rest := d.raw[len(d.raw)-d.r.Len():]
+	n, hdr := int(c&msgpcode.FixedStrMask), 1
+	switch c {
+	case msgpcode.Str8, msgpcode.Bin8:
+		hdr = 2
+	case msgpcode.Str16, msgpcode.Bin16:
+		hdr = 3
+	case msgpcode.Str32, msgpcode.Bin32:
+		hdr = 5
+	}
+	if hdr > 1 {
+		if len(rest) < hdr {
+			d.Fail(fmt.Errorf("truncated length header"))
+			return -1
+		}
+		n = 0
+		for i := 1; i < hdr; i++ {
+			n = n<<8 | int(rest[i])
+		}
+	}
+	if n > len(rest)-hdr {
+		d.Fail(fmt.Errorf("length %d exceeds the %d bytes left", n, len(rest)-hdr))
+		return -1
+	}
+	return n
 }
 
 // Time reads a timestamp (nil is the zero time). The result is in UTC.

@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"errors"
 	"math"
+	goruntime "runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -417,5 +418,36 @@ func TestMsgpackInterop(t *testing.T) {
 	var m map[string]any
 	if err := msgpack.Unmarshal([]byte(s), &m); err != nil || m["id"] != "x" {
 		t.Fatalf("msgpack.Unmarshal = %v, %v", m, err)
+	}
+}
+
+func TestDecoderHugeLengthHeaders(t *testing.T) {
+	// A few bytes announcing gigabytes must fail without allocating them.
+	inputs := []string{"\xc6\xff\xff\xff\xff", "\xdb\xff\xff\xff\xff", "\xc5\xff\xff", "\xc4\xff", "\xdb\x7f\xff\xff\xffabc", "\xc6\x00", "\xda\x00"}
+	for _, in := range inputs {
+		var before, after goruntime.MemStats
+		goruntime.ReadMemStats(&before)
+		for _, read := range []func(d *runtime.Decoder){
+			func(d *runtime.Decoder) { _ = d.BytesValue() },
+			func(d *runtime.Decoder) { _ = d.String() },
+			func(d *runtime.Decoder) { d.Skip() },
+		} {
+			d := runtime.NewDecoder(in)
+			read(d)
+			if d.Err() == nil {
+				t.Errorf("%x: no error", in)
+			}
+		}
+		goruntime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+			t.Errorf("%x: decoding allocated %d MB", in, grew>>20)
+		}
+	}
+	// Lengths that fit are read.
+	for _, in := range []string{"\xc4\x02ab", "\xc5\x00\x02ab", "\xc6\x00\x00\x00\x02ab", "\xa2ab", "\xd9\x02ab"} {
+		d := runtime.NewDecoder(in)
+		if b := d.BytesValue(); d.Err() != nil || string(b) != "ab" || d.Remaining() != 0 {
+			t.Errorf("%x: BytesValue = %q, %v", in, b, d.Err())
+		}
 	}
 }
