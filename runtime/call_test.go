@@ -413,11 +413,11 @@ func TestRetryUnsentCommands(t *testing.T) {
 	// After a non-dial network error the command may have run: exactly one attempt.
 	for _, err := range []error{errRead, io.EOF, &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}} {
 		client.EXPECT().DoMulti(gomock.Any(), spop).Return([]rueidis.RedisResult{mock.ErrorResult(err)}).Times(1)
-		if _, got := src.Pop(ctx, 2); !errors.Is(got, err) {
-			t.Fatalf("Pop after %v: err = %v", err, got)
+		if _, got := src.Pop(ctx, 2); !errors.Is(got, err) || !errors.Is(got, errOutcomeUnknown) {
+			t.Fatalf("Pop after %v: err = %v; want it and outcome unknown", err, got)
 		}
 		client.EXPECT().DoMulti(gomock.Any(), smove).Return([]rueidis.RedisResult{mock.ErrorResult(err)}).Times(1)
-		if ok, got := src.Move(ctx, dst, "m"); ok || !errors.Is(got, err) {
+		if ok, got := src.Move(ctx, dst, "m"); ok || !errors.Is(got, err) || !errors.Is(got, errOutcomeUnknown) {
 			t.Fatalf("Move after %v: %v, %v", err, ok, got)
 		}
 	}
@@ -441,8 +441,18 @@ func TestRetryUnsentCommands(t *testing.T) {
 
 	// Dial errors are still bounded by RetryMaxAttempts.
 	client.EXPECT().DoMulti(gomock.Any(), spop).Return([]rueidis.RedisResult{mock.ErrorResult(errDial)}).Times(5)
-	if _, err := src.Pop(ctx, 2); !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("err = %v", err)
+	if _, err := src.Pop(ctx, 2); !errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, errOutcomeUnknown) {
+		t.Fatalf("err = %v; want the dial error, outcome known (never sent)", err)
+	}
+	// A reply from the server is a known outcome too.
+	client.EXPECT().DoMulti(gomock.Any(), smove).Return([]rueidis.RedisResult{mock.Result(mock.RedisError(wrongType))})
+	if _, err := src.Move(ctx, dst, "m"); err == nil || errors.Is(err, errOutcomeUnknown) {
+		t.Fatalf("Move with WRONGTYPE: %v", err)
+	}
+	// Retry-safe commands never say so.
+	client.EXPECT().DoMulti(gomock.Any(), mock.Match("SADD", "src", "a")).Return([]rueidis.RedisResult{mock.ErrorResult(errRead)}).Times(5)
+	if _, err := src.Add(ctx, "a"); !errors.Is(err, syscall.ECONNRESET) || errors.Is(err, errOutcomeUnknown) {
+		t.Fatalf("Add: %v", err)
 	}
 }
 
