@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/redis/rueidis"
 	"github.com/sony/gobreaker/v2"
@@ -144,6 +145,11 @@ func clientOption(o Options, cache bool) rueidis.ClientOption {
 		// Bounds every attempt when the caller's context has no deadline.
 		ConnWriteTimeout:  o.CallTimeout,
 		ForceSingleClient: o.ForceSingleNode,
+		// On a cluster, reread the topology every second: while the
+		// breaker is open no call reaches rueidis, which otherwise rereads
+		// it only after errors, so a probe would keep hitting a failed-over
+		// master.
+		ClusterOption: rueidis.ClusterOption{ShardsRefreshInterval: time.Second},
 	}
 	co.Dialer.Timeout = o.DialTimeout
 	if len(o.Addrs) > 0 && strings.HasPrefix(o.Addrs[0], "/") {
