@@ -137,6 +137,9 @@ func TestTypeErrors(t *testing.T) {
 		{"two fields with one msgpack name", []string{"User"}, "", 0,
 			"package bad\n\ntype User struct {\n\tA string `msgpack:\"x\"`\n\tB string `msgpack:\"x\"`\n}\n",
 			`two fields are named "x"`},
+		{"unexported type with -mock", []string{"user"}, "", 0,
+			"package bad\n\ntype user struct{ ID string }\n",
+			`^DIR/u\.go:3: user is unexported, so its mock in package badmock could not name it`},
 		{"directive above a func", nil, "u.go", 3,
 			"package bad\n\n//go:generate setgen\nfunc F() {}\n\ntype User struct{}\n",
 			`^u\.go:3: the go:generate line is not directly above a type declaration`},
@@ -158,7 +161,7 @@ func TestTypeErrors(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			writeStrings(t, dir, map[string]string{"u.go": c.src})
-			files, err := gen.Generate(gen.Config{Dir: dir, Types: c.types, File: c.file, Line: c.line})
+			files, err := gen.Generate(gen.Config{Dir: dir, Types: c.types, File: c.file, Line: c.line, Mock: true})
 			if err == nil {
 				t.Fatalf("Generate succeeded (%d files), want an error", len(files))
 			}

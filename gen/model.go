@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // kind is how a type is encoded.
@@ -307,10 +309,11 @@ func (n *namer) fresh(base string) string {
 }
 
 func upperFirst(s string) string {
-	if s == "" {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
 		return s
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 func lowerFirst(s string) string {
@@ -320,7 +323,7 @@ func lowerFirst(s string) string {
 	// Lower a leading run of capitals: ID -> id, HTTPServer -> httpServer.
 	r := []rune(s)
 	i := 0
-	for i < len(r) && r[i] >= 'A' && r[i] <= 'Z' {
+	for i < len(r) && unicode.IsUpper(r[i]) {
 		i++
 	}
 	switch {
@@ -338,18 +341,15 @@ func snake(s string) string {
 	var b strings.Builder
 	r := []rune(s)
 	for i, c := range r {
-		upper := c >= 'A' && c <= 'Z'
+		upper := unicode.IsUpper(c)
 		if upper && i > 0 {
-			prevLower := r[i-1] >= 'a' && r[i-1] <= 'z' || r[i-1] >= '0' && r[i-1] <= '9'
-			nextLower := i+1 < len(r) && r[i+1] >= 'a' && r[i+1] <= 'z'
-			if prevLower || (nextLower && r[i-1] >= 'A' && r[i-1] <= 'Z') {
+			prevLower := unicode.IsLower(r[i-1]) || unicode.IsDigit(r[i-1])
+			nextLower := i+1 < len(r) && unicode.IsLower(r[i+1])
+			if prevLower || (nextLower && unicode.IsUpper(r[i-1])) {
 				b.WriteByte('_')
 			}
 		}
-		if upper {
-			c += 'a' - 'A'
-		}
-		b.WriteRune(c)
+		b.WriteRune(unicode.ToLower(c))
 	}
 	return b.String()
 }

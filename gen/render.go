@@ -75,6 +75,10 @@ func Generate(cfg Config) ([]File, error) {
 		if err != nil {
 			return nil, err
 		}
+		if cfg.Mock && !tn.Exported() {
+			return nil, fmt.Errorf("%s: %s is unexported, so its mock in package %smock could not name it; export it or drop -mock",
+				position(l.pkg.Fset.Position(tn.Pos())), n, l.pkg.Name)
+		}
 		st := &setType{obj: tn, name: n, set: n + "Set", api: n + "SetAPI", ctor: "New" + n + "Set"}
 		for _, id := range []string{st.set, st.api, st.ctor} {
 			if pos, ok := scope[id]; ok {
