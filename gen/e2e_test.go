@@ -128,6 +128,24 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	}
+	// With round-trip tests of their codecs.
+	rt, err := txtar.ParseFile(filepath.Join(repoRoot(t), "testdata", "e2e", "roundtrip.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roundTrips []string
+	for _, f := range rt.Files {
+		pkg := filepath.ToSlash(filepath.Dir(f.Name))
+		found := false
+		for name := range extra {
+			found = found || strings.HasPrefix(name, pkg+"/")
+		}
+		if !found {
+			t.Fatalf("roundtrip.txtar: %s is not in a golden case's package", f.Name)
+		}
+		extra[f.Name] = f.Data
+		roundTrips = append(roundTrips, pkg)
+	}
 	m := newTempModule(t, "module", extra)
 	srv := redistest.Start(t, redistest.Config{})
 	m.env = append(m.env, "SETGEN_E2E_REDIS="+srv.Addr)
@@ -151,9 +169,13 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	m.must("vet", "./...")
-	out := m.must("test", "-count=1", "-v", "./users/...", "./evolve/...")
-	for _, want := range []string{"--- PASS: TestEveryMethod", "--- PASS: TestRawAndIntegerSets", "--- PASS: TestMock",
-		"--- PASS: TestSchemaEvolution", "--- PASS: TestCanonicalEncoding", "ok  \texample.com/e2e/users", "ok  \texample.com/e2e/evolve"} {
+	out := m.must("test", "-count=1", "-v", "./users/...", "./evolve/...", "./golden/...")
+	wants := []string{"--- PASS: TestEveryMethod", "--- PASS: TestRawAndIntegerSets", "--- PASS: TestMock",
+		"--- PASS: TestSchemaEvolution", "--- PASS: TestCanonicalEncoding", "ok  \texample.com/e2e/users", "ok  \texample.com/e2e/evolve"}
+	for _, pkg := range roundTrips {
+		wants = append(wants, "ok  \texample.com/e2e/"+pkg+"\t")
+	}
+	for _, want := range wants {
 		if !strings.Contains(out, want) {
 			t.Errorf("go test output lacks %q:\n%s", want, out)
 		}
