@@ -575,6 +575,9 @@ func (d *Decoder) String() string {
 		d.Fail(fmt.Errorf("want a string, found code 0x%02x", c))
 		return ""
 	}
+	if err == nil && !d.payloadFits(c) {
+		return ""
+	}
 	v, err := d.dec.DecodeString()
 	d.Fail(err)
 	return v
@@ -593,8 +596,8 @@ func (d *Decoder) BytesValue() []byte {
 	return v
 }
 
-// peekLen returns the length announced by the next bin/str header without
-// consuming it, checking it against the input left.
+// peekLen checks that the next value is a bin or str whose announced
+// length fits in the input left, without consuming it.
 func (d *Decoder) peekLen() int {
 	c, err := d.dec.PeekCode()
 	if err != nil {
@@ -605,33 +608,50 @@ func (d *Decoder) peekLen() int {
 		d.Fail(fmt.Errorf("want bytes, found code 0x%02x", c))
 		return -1
 	}
-	// msgpack's DecodeBytes allocates the announced length up front, so a
-	// 5-byte member announcing 4 GB would allocate 4 GB: check it first.
-	rest := d.raw[len(d.raw)-d.r.Len():]
-	n, hdr := int(c&msgpcode.FixedStrMask), 1
-	switch c {
-	case msgpcode.Str8, msgpcode.Bin8:
-		hdr = 2
-	case msgpcode.Str16, msgpcode.Bin16:
-		hdr = 3
-	case msgpcode.Str32, msgpcode.Bin32:
-		hdr = 5
+	if !d.payloadFits(c) {
+		return -1
 	}
-	if hdr > 1 {
-		if len(rest) < hdr {
-			d.Fail(fmt.Errorf("truncated length header"))
-			return -1
+	return 0
+}
+
+// payloadFits checks that the str, bin or ext value about to be read (code
+// c, not consumed yet) fits in the input left. msgpack allocates what a
+// header announces (DecodeBytes all of it at once, the others 1 MB more per
+// read into a buffer the pooled decoder keeps), so without this check a
+// 5-byte member announcing 4 GB allocates gigabytes.
+func (d *Decoder) payloadFits(c byte) bool {
+	rest := d.raw[len(d.raw)-d.r.Len():]
+	n, hdr := 0, 1
+	switch c {
+	case msgpcode.Str8, msgpcode.Bin8, msgpcode.Ext8:
+		hdr = 2
+	case msgpcode.Str16, msgpcode.Bin16, msgpcode.Ext16:
+		hdr = 3
+	case msgpcode.Str32, msgpcode.Bin32, msgpcode.Ext32:
+		hdr = 5
+	case msgpcode.FixExt1, msgpcode.FixExt2, msgpcode.FixExt4, msgpcode.FixExt8, msgpcode.FixExt16:
+		n = 1 << (c - msgpcode.FixExt1)
+	default:
+		if !msgpcode.IsFixedString(c) {
+			return true // no payload
 		}
-		n = 0
-		for i := 1; i < hdr; i++ {
-			n = n<<8 | int(rest[i])
-		}
+		n = int(c & msgpcode.FixedStrMask)
+	}
+	if len(rest) < hdr {
+		d.Fail(fmt.Errorf("truncated length header"))
+		return false
+	}
+	for i := 1; i < hdr; i++ {
+		n = n<<8 | int(rest[i])
+	}
+	if msgpcode.IsExt(c) {
+		n++ // the type byte
 	}
 	if n > len(rest)-hdr {
 		d.Fail(fmt.Errorf("length %d exceeds the %d bytes left", n, len(rest)-hdr))
-		return -1
+		return false
 	}
-	return n
+	return true
 }
 
 // Time reads a timestamp (nil is the zero time). The result is in UTC.
@@ -716,7 +736,9 @@ func (d *Decoder) Skip() {
 		case msgpcode.IsFixedMap(c), c == msgpcode.Map16, c == msgpcode.Map32:
 			pending += 2 * d.MapLen()
 		default:
-			d.Fail(d.dec.Skip()) // a scalar, string, bin or ext: no recursion
+			if d.payloadFits(c) {
+				d.Fail(d.dec.Skip()) // a scalar, string, bin or ext: no recursion
+			}
 		}
 	}
 }

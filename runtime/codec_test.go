@@ -451,3 +451,45 @@ func TestDecoderHugeLengthHeaders(t *testing.T) {
 		}
 	}
 }
+
+// skipFields reads a struct's field names and skips their values.
+type skipFields struct{}
+
+func (skipFields) EncodeMember(e *runtime.Encoder, v *string) {}
+func (skipFields) DecodeMember(d *runtime.Decoder, v *string) {
+	for n := d.BeginStruct(); n > 0 && d.Err() == nil; n-- {
+		*v += d.FieldName()
+		d.Skip()
+	}
+}
+
+func TestUnmarshalHugeHeadersDoNotGrowMemory(t *testing.T) {
+	// Members announcing huge strings (as field names or skipped values)
+	// must not make the pooled decoders allocate or keep growing buffers.
+	inputs := []string{
+		"\x83\xdb\xdb\xdb\xdb\xdb\xdb\xdb000",  // field name of 3.6 GB
+		"\x81\xa1k\xdb\x7f\xff\xff\xffabc",     // skipped str32
+		"\x81\xa1k\xc9\x7f\xff\xff\xff\x01abc", // skipped ext32
+		"\x81\xa1k\xc6\x7f\xff\xff\xffabc",     // skipped bin32
+		"\x81\xa1k\xd8\x01abc",                 // skipped fixext16, truncated
+	}
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	for range 50 {
+		for _, in := range inputs {
+			var s string
+			if err := runtime.Unmarshal[string](skipFields{}, in, &s); err == nil {
+				t.Fatalf("%x: no error", in)
+			}
+		}
+	}
+	goruntime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 8<<20 {
+		t.Fatalf("250 bad members allocated %d MB", grew>>20)
+	}
+	// Values that fit are still skipped.
+	var s string
+	if err := runtime.Unmarshal[string](skipFields{}, "\x82\xa1a\xd8\x01"+strings.Repeat("x", 16)+"\xa1b\xa3abc", &s); err != nil || s != "ab" {
+		t.Fatalf("skipping values that fit: %q, %v", s, err)
+	}
+}
