@@ -324,6 +324,10 @@ func (lv locals) structFuncs(codec string, st *structType) []jen.Code {
 			// A zero array would encode as N zeros; leave it out like other zero values.
 			encBody = append(encBody, jen.If(sel.Clone().Op("!=").Parens(typeCode(f.typ.t).Values())).Block(
 				append([]jen.Code{lv.id("e").Dot("Field").Call(jen.Lit(f.name))}, lv.enc(f.typ, sel.Clone(), 1)...)...))
+		case f.typ.kind == kArray:
+			// Not comparable: the encoder drops it when every element is zero.
+			encBody = append(encBody, lv.id("e").Dot("FieldArray").Call(jen.Lit(f.name)))
+			encBody = append(encBody, lv.enc(f.typ, sel.Clone(), 1)...)
 		default:
 			encBody = append(encBody, lv.id("e").Dot("Field").Call(jen.Lit(f.name)))
 			encBody = append(encBody, lv.enc(f.typ, sel.Clone(), 1)...)

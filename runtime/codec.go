@@ -57,6 +57,7 @@ type frame struct {
 	keyStart int // offset of the current field's key, -1 if none
 	valStart int // offset of the current field's value
 	keep     bool
+	array    bool // the value is a fixed-size array (see FieldArray)
 }
 
 // NewEncoder returns an empty Encoder. The set core pools them; this is for
@@ -229,6 +230,16 @@ func (e *Encoder) Field(name string) { e.field(name, false) }
 // Generated code uses it for non-nil pointers, whose pointee may be zero.
 func (e *Encoder) FieldKeep(name string) { e.field(name, true) }
 
+// FieldArray starts the struct field name holding a fixed-size array; it is
+// dropped when every element encodes as a zero value, as a zero array is.
+// (Field would keep it: a slice of zeros is not a zero value.)
+func (e *Encoder) FieldArray(name string) {
+	e.field(name, false)
+	if e.err == nil {
+		e.frames[len(e.frames)-1].array = true
+	}
+}
+
 func (e *Encoder) field(name string, keep bool) {
 	if e.err != nil {
 		return
@@ -241,6 +252,7 @@ func (e *Encoder) field(name string, keep bool) {
 	e.closeField(f)
 	f.keyStart = len(e.buf.b)
 	f.keep = keep
+	f.array = false
 	e.check(e.enc.EncodeString(name))
 	f.valStart = len(e.buf.b)
 }
@@ -249,7 +261,7 @@ func (e *Encoder) closeField(f *frame) {
 	if f.keyStart < 0 {
 		return
 	}
-	if !f.keep && isZeroEncoding(e.buf.b[f.valStart:]) {
+	if v := e.buf.b[f.valStart:]; !f.keep && (isZeroEncoding(v) || f.array && isZeroArray(v)) {
 		e.buf.b = e.buf.b[:f.keyStart]
 	} else {
 		f.count++
@@ -300,6 +312,35 @@ func isZeroEncoding(b []byte) bool {
 		return b[0] == msgpcode.Double && b[1]|b[2]|b[3]|b[4]|b[5]|b[6]|b[7]|b[8] == 0
 	}
 	return false
+}
+
+// isZeroArray reports whether b is an array whose elements are each a zero
+// encoding. Nested non-empty arrays do not count: the encoder cannot tell a
+// zero array from a slice of zeros (generated code checks comparable arrays
+// with ==, so FieldArray only serves arrays of slices, maps and such).
+func isZeroArray(b []byte) bool {
+	var count, i int
+	switch {
+	case len(b) == 0:
+		return false
+	case b[0]&0xf0 == msgpcode.FixedArrayLow:
+		count, i = int(b[0]&0x0f), 1
+	case b[0] == msgpcode.Array16 && len(b) >= 3:
+		count, i = int(b[1])<<8|int(b[2]), 3
+	default:
+		return false
+	}
+next:
+	for range count {
+		for _, l := range [...]int{1, 2, 5, 9} {
+			if i+l <= len(b) && isZeroEncoding(b[i:i+l]) {
+				i += l
+				continue next
+			}
+		}
+		return false
+	}
+	return i == len(b)
 }
 
 // EncodeMap writes m with its keys in ascending order, so equal maps give
