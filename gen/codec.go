@@ -350,6 +350,7 @@ func (lv locals) structFuncs(codec string, st *structType) []jen.Code {
 			).Block(
 				jen.Switch(lv.id("f").Op(":=").Add(lv.id("d")).Dot("FieldName").Call(), lv.id("f")).Block(cases...),
 			),
+			lv.id("d").Dot("EndStruct").Call(),
 		),
 		jen.Line(),
 	}

@@ -68,6 +68,9 @@ type modeler struct {
 	shapes   map[*types.TypeName]bool
 	names    *namer
 	typeErrs string // ": " and the package's type errors, if any
+	// inProgress holds the named non-struct types being modeled, to
+	// reject recursion that does not go through a struct (type T []T).
+	inProgress map[*types.TypeName]bool
 }
 
 // fieldError is `file:line: field X: why`.
@@ -103,6 +106,14 @@ func (m *modeler) typeOf(t types.Type) (*typ, error) {
 		if _, ok := n.Underlying().(*types.Interface); !ok && obj.Pkg() != nil {
 			m.shapes[obj] = true
 		}
+		if m.inProgress[obj] {
+			return nil, fmt.Errorf("recursive type %s: recursion is supported through structs only", obj.Name())
+		}
+		if m.inProgress == nil {
+			m.inProgress = map[*types.TypeName]bool{}
+		}
+		m.inProgress[obj] = true
+		defer delete(m.inProgress, obj)
 		u, err := m.typeOf(n.Underlying())
 		if err != nil {
 			return nil, err

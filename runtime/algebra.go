@@ -188,7 +188,10 @@ func (s *Set[T]) store(ctx context.Context, op algebraOp, sources []*Set[T]) (in
 		if op != opUnion {
 			return 0, s.opErr(name, invalidArg("%s needs at least one source", name))
 		}
-		return 0, s.Clear(ctx)
+		_, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+			return rueidis.Commands{b.Unlink().Key(s.key).Build()}
+		})
+		return 0, s.opErr(name, err)
 	}
 	n, err := s.cm.storeRaw(ctx, op, s.key, keys)
 	return n, s.opErr(name, err)

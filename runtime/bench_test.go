@@ -56,6 +56,7 @@ func (benchUserCodec) DecodeMember(d *runtime.Decoder, v *benchUser) {
 			d.UnknownField("benchUser", name)
 		}
 	}
+	d.EndStruct()
 }
 
 func benchUserN(i int) benchUser {

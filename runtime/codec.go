@@ -420,10 +420,11 @@ func EncodeSlice[V any](e *Encoder, s []V, ev func(*Encoder, V)) {
 // bytes are errors, so a member of another type is reported, not
 // misread. Errors are sticky; after the first one reads return zero values.
 type Decoder struct {
-	r   strings.Reader
-	dec *msgpack.Decoder
-	raw string
-	err error
+	r     strings.Reader
+	dec   *msgpack.Decoder
+	raw   string
+	err   error
+	depth int // structs open (see BeginStruct)
 }
 
 // NewDecoder returns a Decoder reading data.
@@ -439,6 +440,7 @@ var decoderPool = sync.Pool{New: func() any { return NewDecoder("") }}
 func (d *Decoder) Reset(data string) {
 	d.raw = data
 	d.err = nil
+	d.depth = 0
 	d.r.Reset(data)
 	d.dec.Reset(&d.r)
 }
@@ -750,8 +752,23 @@ func (d *Decoder) checkLen(n int, err error) int {
 	return n
 }
 
+// MaxDepth bounds how deeply structs may nest in a stored member, so a
+// hostile member cannot exhaust the stack of a recursive type's decoder.
+const MaxDepth = 1000
+
 // BeginStruct reads a struct's map header and returns its field count.
-func (d *Decoder) BeginStruct() int { return d.MapLen() }
+// Every BeginStruct is matched by an EndStruct.
+func (d *Decoder) BeginStruct() int {
+	d.depth++
+	if d.depth > MaxDepth {
+		d.Fail(fmt.Errorf("structs nested deeper than %d", MaxDepth))
+		return 0
+	}
+	return d.MapLen()
+}
+
+// EndStruct closes the struct opened by BeginStruct.
+func (d *Decoder) EndStruct() { d.depth-- }
 
 // FieldName reads the next field name.
 func (d *Decoder) FieldName() string { return d.String() }

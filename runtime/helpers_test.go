@@ -46,6 +46,7 @@ func (itemCodec) DecodeMember(d *runtime.Decoder, v *item) {
 			d.UnknownField("item", name)
 		}
 	}
+	d.EndStruct()
 }
 
 func newManager(t testing.TB, srv *redistest.Server, mod func(*runtime.Options)) *runtime.ConnectionManager {

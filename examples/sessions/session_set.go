@@ -230,6 +230,7 @@ func (c sessionCodec) decSession(d *runtime.Decoder, v *Session) {
 			d.UnknownField("Session", f)
 		}
 	}
+	d.EndStruct()
 }
 
 // guard fails to compile when a type this codec was generated from has changed;

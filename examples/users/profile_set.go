@@ -267,6 +267,7 @@ func (c profileCodec) decProfile(d *runtime.Decoder, v *Profile) {
 			d.UnknownField("Profile", f)
 		}
 	}
+	d.EndStruct()
 }
 
 // encProject writes a Project as a msgpack map of its non-zero fields, sorted by name.
@@ -291,6 +292,7 @@ func (c profileCodec) decProject(d *runtime.Decoder, v *Project) {
 			d.UnknownField("Project", f)
 		}
 	}
+	d.EndStruct()
 }
 
 // encUser writes a User as a msgpack map of its non-zero fields, sorted by name.
@@ -331,6 +333,7 @@ func (c profileCodec) decUser(d *runtime.Decoder, v *User) {
 			d.UnknownField("User", f)
 		}
 	}
+	d.EndStruct()
 }
 
 // guard fails to compile when a type this codec was generated from has changed;

@@ -234,6 +234,7 @@ func (c userCodec) decUser(d *runtime.Decoder, v *User) {
 			d.UnknownField("User", f)
 		}
 	}
+	d.EndStruct()
 }
 
 // guard fails to compile when a type this codec was generated from has changed;
