@@ -95,7 +95,7 @@ func (cm *ConnectionManager) algebraRaw(ctx context.Context, op algebraOp, keys 
 		return cm.algebraLocal(ctx, op, keys)
 	}
 	var out []string
-	err := cm.call(ctx, retrySafe, func(ctx context.Context) error {
+	err := cm.call(ctx, keys[0], retrySafe, func(ctx context.Context) error {
 		b := cm.client.B()
 		var c rueidis.Completed
 		switch op {
@@ -250,7 +250,7 @@ func (cm *ConnectionManager) replaceRaw(ctx context.Context, dst string, members
 // and retry policy.
 func (cm *ConnectionManager) fencedCall(ctx context.Context, p retryPolicy, fenceKey string, build func(rueidis.Builder) rueidis.Commands) ([]rueidis.RedisResult, error) {
 	var out []rueidis.RedisResult
-	err := cm.call(ctx, p, func(ctx context.Context) error {
+	err := cm.call(ctx, fenceKey, p, func(ctx context.Context) error {
 		var err error
 		out, err = cm.doFenced(ctx, fenceKey, build(cm.client.B()))
 		return err
@@ -285,7 +285,7 @@ func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...*Set[
 		return n, nil
 	}
 	var n int64
-	err = s.cm.call(ctx, retrySafe, func(ctx context.Context) error {
+	err = s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
 		c := s.b().Sintercard().Numkeys(int64(len(keys))).Key(keys...).Limit(limit).Build()
 		var err error
 		n, err = s.cm.client.Do(ctx, c).AsInt64()

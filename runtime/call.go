@@ -68,8 +68,21 @@ func isBreakerSuccess(err error) bool {
 
 // isBreakerExcluded: the caller gave up (its context was cancelled or its
 // deadline passed) says nothing about the server either way.
+//
+// Nor does a cluster saying it is between states (CLUSTERDOWN while a
+// failover completes, TRYAGAIN during resharding): the node answered at
+// once, and counting it would open the breaker for the keys of every
+// healthy master.
 func isBreakerExcluded(err error) bool {
-	return errors.Is(err, errCallerGaveUp)
+	if errors.Is(err, errCallerGaveUp) {
+		return true
+	}
+	var re *rueidis.RedisError
+	if errors.As(err, &re) {
+		msg := re.Error()
+		return strings.HasPrefix(msg, "CLUSTERDOWN") || strings.HasPrefix(msg, "TRYAGAIN")
+	}
+	return false
 }
 
 // errCallerGaveUp marks, inside the breaker, a failure that happened because
@@ -149,7 +162,11 @@ func backoff(n int, base, max time.Duration) time.Duration {
 // call runs f under the circuit breaker, repeating it with backoff while
 // the failure is transient, the policy allows it, attempts remain and the
 // context's deadline leaves room for the wait.
-func (cm *ConnectionManager) call(ctx context.Context, p retryPolicy, f func(context.Context) error) error {
+//
+// key is the key the call works on (any of them when they share a slot); on
+// a cluster it picks the breaker: the one of the node whose failure a call
+// on that key's slot last met, else the manager's.
+func (cm *ConnectionManager) call(ctx context.Context, key string, p retryPolicy, f func(context.Context) error) error {
 	if cm == nil {
 		return invalidArg("nil ConnectionManager")
 	}
@@ -162,13 +179,17 @@ func (cm *ConnectionManager) call(ctx context.Context, p retryPolicy, f func(con
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	_, err := cm.breaker.Execute(func() (struct{}, error) {
+	br, slot, mapped := cm.breakerFor(key)
+	_, err := br.Execute(func() (struct{}, error) {
 		err := cm.attempts(ctx, p, f)
 		if err != nil && ctx.Err() != nil {
 			return struct{}{}, callerGaveUp{err}
 		}
 		return struct{}{}, err
 	})
+	if slot >= 0 {
+		cm.noteSlot(slot, mapped, err)
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -180,6 +201,50 @@ func (cm *ConnectionManager) call(ctx context.Context, p retryPolicy, f func(con
 		return gu.err
 	}
 	return err
+}
+
+// breakerFor returns the breaker for a call on key, the key's slot (-1 when
+// not on a cluster) and whether the slot had a failing node on record.
+func (cm *ConnectionManager) breakerFor(key string) (*gobreaker.CircuitBreaker[struct{}], int, bool) {
+	if cm.slotNode == nil || key == "" {
+		return cm.breaker, -1, false
+	}
+	slot := int(Slot(key))
+	if addr := cm.slotNode[slot].Load(); addr != nil {
+		return cm.nodeBreaker(*addr), slot, true
+	}
+	return cm.breaker, slot, false
+}
+
+// nodeBreaker returns the breaker of the node at addr, creating it.
+func (cm *ConnectionManager) nodeBreaker(addr string) *gobreaker.CircuitBreaker[struct{}] {
+	if b, ok := cm.nodeBreakers.Load(addr); ok {
+		return b.(*gobreaker.CircuitBreaker[struct{}])
+	}
+	b, _ := cm.nodeBreakers.LoadOrStore(addr, newBreaker(cm.opts, cm.log.With("node", addr)))
+	return b.(*gobreaker.CircuitBreaker[struct{}])
+}
+
+// noteSlot records what a call on slot learned: a failure naming a node
+// routes the slot's later calls through that node's breaker; a success
+// clears the record (the node is back, or the slot has moved).
+func (cm *ConnectionManager) noteSlot(slot int, mapped bool, err error) {
+	if err == nil {
+		if mapped {
+			cm.slotNode[slot].Store(nil)
+		}
+		return
+	}
+	if isBreakerSuccess(err) || isBreakerExcluded(err) {
+		return
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Addr != nil {
+		addr := op.Addr.String()
+		if cur := cm.slotNode[slot].Load(); cur == nil || *cur != addr {
+			cm.slotNode[slot].Store(&addr)
+		}
+	}
 }
 
 func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func(context.Context) error) error {

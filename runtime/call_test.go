@@ -617,11 +617,11 @@ func TestClosedManager(t *testing.T) {
 	}
 	var nilCM *ConnectionManager
 	nilCM.Close() // no panic
-	if err := nilCM.call(ctx, retrySafe, func(context.Context) error { return nil }); !errors.Is(err, ErrInvalidArgument) {
+	if err := nilCM.call(ctx, "k", retrySafe, func(context.Context) error { return nil }); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("nil manager call: %v", err)
 	}
 	var nilCtx context.Context
-	if err := cm.call(nilCtx, retrySafe, func(context.Context) error { return nil }); !errors.Is(err, ErrInvalidArgument) && !errors.Is(err, ErrClosed) {
+	if err := cm.call(nilCtx, "k", retrySafe, func(context.Context) error { return nil }); !errors.Is(err, ErrInvalidArgument) && !errors.Is(err, ErrClosed) {
 		t.Fatalf("nil context call: %v", err)
 	}
 }

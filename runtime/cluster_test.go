@@ -948,6 +948,14 @@ func TestClusterFailover(t *testing.T) {
 		len(acked), ackedBefore, len(failures), firstFail.Sub(killedAt).Round(time.Millisecond),
 		lastFail.Sub(killedAt).Round(time.Millisecond), lastFail.Sub(firstFail).Round(time.Millisecond), kinds, otherErrs)
 	t.Logf("failover: sample errors: first %q, last %q", failures[0].err, failures[len(failures)-1].err)
+	// Breakers are per node: the dead master's keys fail fast, the others'
+	// never see ErrCircuitOpen (only the cluster's own CLUSTERDOWN moment).
+	if kinds["circuit open"] == 0 {
+		t.Errorf("the dead master's writers never failed fast with ErrCircuitOpen: %v", kinds)
+	}
+	if otherErrs["circuit open"] > 0 {
+		t.Errorf("a bystander on a healthy master got ErrCircuitOpen %d times", otherErrs["circuit open"])
+	}
 
 	// The replica took over, and no acknowledged write was lost.
 	if err := c.WaitHealthy(20 * time.Second); err != nil {

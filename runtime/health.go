@@ -90,7 +90,10 @@ type NodeHealth struct {
 	// ClusterState is the node's cluster_state ("ok" or "fail") on a
 	// cluster; empty otherwise, or when the node refuses CLUSTER INFO.
 	ClusterState string `json:"cluster_state,omitempty"`
-	Error        string `json:"error,omitempty"`
+	// Breaker is the state of the node's own circuit breaker, on a cluster
+	// where calls met a failure of this node (see ConnectionManager).
+	Breaker string `json:"breaker,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Health pings every node, reads INFO, and reports the breaker and cache.
@@ -116,13 +119,25 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 	if cm.cluster {
 		h.Mode = "cluster"
 	}
-	counts := cm.breaker.Counts()
-	h.CircuitBreaker = BreakerHealth{
-		State:        breakerState(cm.breaker.State()),
-		FailureCount: counts.ConsecutiveFailures,
-		Threshold:    cm.opts.BreakerThreshold,
-		TimeoutS:     cm.opts.BreakerTimeout.Seconds(),
+	// The manager's breaker, or on a cluster the worst of it and the
+	// nodes' breakers (each node's state is also in Nodes).
+	h.CircuitBreaker = BreakerHealth{Threshold: cm.opts.BreakerThreshold, TimeoutS: cm.opts.BreakerTimeout.Seconds()}
+	worstState := gobreaker.StateClosed
+	worst := func(b *gobreaker.CircuitBreaker[struct{}]) {
+		if st := b.State(); rank(st) > rank(worstState) {
+			worstState = st
+		}
+		h.CircuitBreaker.FailureCount = max(h.CircuitBreaker.FailureCount, b.Counts().ConsecutiveFailures)
 	}
+	worst(cm.breaker)
+	nodeBreakers := map[string]string{}
+	cm.nodeBreakers.Range(func(k, v any) bool {
+		b := v.(*gobreaker.CircuitBreaker[struct{}])
+		worst(b)
+		nodeBreakers[k.(string)] = breakerState(b.State())
+		return true
+	})
+	h.CircuitBreaker.State = breakerState(worstState)
 	hits, misses := cm.hits.Load(), cm.misses.Load()
 	h.Cache = CacheHealth{Enabled: cm.cacheOn, Hits: hits, Misses: misses, TTLS: cm.opts.CacheTTL.Seconds()}
 	if hits+misses > 0 {
@@ -165,6 +180,9 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 		}
 	}
 
+	for i := range h.Nodes {
+		h.Nodes[i].Breaker = nodeBreakers[h.Nodes[i].Addr]
+	}
 	var failed []string
 	answered := 0
 	for i, n := range h.Nodes {
@@ -393,6 +411,17 @@ func parseInfo(text string) map[string]string {
 		}
 	}
 	return m
+}
+
+// rank orders breaker states from best to worst.
+func rank(s gobreaker.State) int {
+	switch s {
+	case gobreaker.StateOpen:
+		return 2
+	case gobreaker.StateHalfOpen:
+		return 1
+	}
+	return 0
 }
 
 func breakerState(s gobreaker.State) string {

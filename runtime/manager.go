@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -43,11 +44,19 @@ type ConnectionManager struct {
 	client  rueidis.Client
 	cluster bool
 	cacheOn bool
+	// breaker guards every call on a single server. On a cluster it guards
+	// calls whose slot has no failing node on record; see nodeBreakers.
 	breaker *gobreaker.CircuitBreaker[struct{}]
-	log     *slog.Logger
-	closed  atomic.Bool
-	hits    atomic.Uint64
-	misses  atomic.Uint64
+	// On a cluster: nodeBreakers holds one breaker per node address, and
+	// slotNode[slot] the node whose failure a call on that slot last met.
+	// A call on such a slot goes through that node's breaker, so a dead
+	// master fails fast for its own keys and leaves the others alone.
+	nodeBreakers sync.Map // string -> *gobreaker.CircuitBreaker[struct{}]
+	slotNode     []atomic.Pointer[string]
+	log          *slog.Logger
+	closed       atomic.Bool
+	hits         atomic.Uint64
+	misses       atomic.Uint64
 }
 
 // NewConnectionManager connects to the server or cluster described by opts.
@@ -121,6 +130,9 @@ func newManager(opts Options, client rueidis.Client, cacheOn bool) *ConnectionMa
 		log:     log,
 	}
 	cm.breaker = newBreaker(opts, log)
+	if cm.cluster {
+		cm.slotNode = make([]atomic.Pointer[string], SlotCount)
+	}
 	return cm
 }
 

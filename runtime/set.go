@@ -140,7 +140,7 @@ func joinDecodeErrors(errs []error) error {
 // read runs one read-only command.
 func (s *Set[T]) read(ctx context.Context, build func(b rueidis.Builder) rueidis.Completed) (rueidis.RedisResult, error) {
 	var out rueidis.RedisResult
-	err := s.cm.call(ctx, retrySafe, func(ctx context.Context) error {
+	err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
 		out = s.cm.client.Do(ctx, build(s.b()))
 		return out.Error()
 	})
@@ -181,7 +181,7 @@ func (cm *ConnectionManager) addRaw(ctx context.Context, key string, add bool, e
 	for start := 0; start < len(enc); start += batchSize * pipelineSize {
 		chunk := enc[start:min(len(enc), start+batchSize*pipelineSize)]
 		var n int64
-		err := cm.call(ctx, retrySafe, func(ctx context.Context) error {
+		err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
 			b := cm.client.B()
 			cmds := make(rueidis.Commands, 0, (len(chunk)+batchSize-1)/batchSize)
 			for i := 0; i < len(chunk); i += batchSize {
@@ -248,7 +248,7 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 		return false, s.opErr("Contains", err)
 	}
 	var found bool
-	err = s.cm.call(ctx, retrySafe, func(ctx context.Context) error {
+	err = s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
 		var r rueidis.RedisResult
 		if s.cm.cacheOn {
 			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem).Cache(), s.cm.opts.CacheTTL)
@@ -280,7 +280,7 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
 	for start := 0; start < len(enc); start += batchSize * pipelineSize {
 		chunk := enc[start:min(len(enc), start+batchSize*pipelineSize)]
 		var part []bool
-		err := s.cm.call(ctx, retrySafe, func(ctx context.Context) error {
+		err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
 			part = part[:0]
 			b := s.b()
 			var res []rueidis.RedisResult
@@ -381,7 +381,7 @@ func (cm *ConnectionManager) membersRaw(ctx context.Context, key string) ([]stri
 
 func (cm *ConnectionManager) scan(ctx context.Context, key string, cursor uint64) (rueidis.ScanEntry, error) {
 	var e rueidis.ScanEntry
-	err := cm.call(ctx, retrySafe, func(ctx context.Context) error {
+	err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
 		var err error
 		e, err = cm.client.Do(ctx, cm.client.B().Sscan().Key(key).Cursor(cursor).Count(scanCount).Build()).AsScanEntry()
 		return err
