@@ -119,25 +119,8 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 	if cm.cluster {
 		h.Mode = "cluster"
 	}
-	// The manager's breaker, or on a cluster the worst of it and the
-	// nodes' breakers (each node's state is also in Nodes).
-	h.CircuitBreaker = BreakerHealth{Threshold: cm.opts.BreakerThreshold, TimeoutS: cm.opts.BreakerTimeout.Seconds()}
-	worstState := gobreaker.StateClosed
-	worst := func(b *gobreaker.CircuitBreaker[struct{}]) {
-		if st := b.State(); rank(st) > rank(worstState) {
-			worstState = st
-		}
-		h.CircuitBreaker.FailureCount = max(h.CircuitBreaker.FailureCount, b.Counts().ConsecutiveFailures)
-	}
-	worst(cm.breaker)
-	nodeBreakers := map[string]string{}
-	cm.nodeBreakers.Range(func(k, v any) bool {
-		b := v.(*gobreaker.CircuitBreaker[struct{}])
-		worst(b)
-		nodeBreakers[k.(string)] = breakerState(b.State())
-		return true
-	})
-	h.CircuitBreaker.State = breakerState(worstState)
+	var nodeBreakers map[string]string
+	h.CircuitBreaker, nodeBreakers = cm.breakerHealth()
 	hits, misses := cm.hits.Load(), cm.misses.Load()
 	h.Cache = CacheHealth{Enabled: cm.cacheOn, Hits: hits, Misses: misses, TTLS: cm.opts.CacheTTL.Seconds()}
 	if hits+misses > 0 {
@@ -411,6 +394,29 @@ func parseInfo(text string) map[string]string {
 		}
 	}
 	return m
+}
+
+// breakerHealth reports the manager's breaker, or on a cluster the worst of
+// it and the nodes' breakers, whose states it also returns by address.
+func (cm *ConnectionManager) breakerHealth() (BreakerHealth, map[string]string) {
+	h := BreakerHealth{Threshold: cm.opts.BreakerThreshold, TimeoutS: cm.opts.BreakerTimeout.Seconds()}
+	worstState := gobreaker.StateClosed
+	worst := func(b *gobreaker.CircuitBreaker[struct{}]) {
+		if st := b.State(); rank(st) > rank(worstState) {
+			worstState = st
+		}
+		h.FailureCount = max(h.FailureCount, b.Counts().ConsecutiveFailures)
+	}
+	worst(cm.breaker)
+	nodes := map[string]string{}
+	cm.nodeBreakers.Range(func(k, v any) bool {
+		b := v.(*gobreaker.CircuitBreaker[struct{}])
+		worst(b)
+		nodes[k.(string)] = breakerState(b.State())
+		return true
+	})
+	h.State = breakerState(worstState)
+	return h, nodes
 }
 
 // rank orders breaker states from best to worst.
