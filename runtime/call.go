@@ -74,6 +74,9 @@ func isBreakerSuccess(err error) bool {
 // once, and counting it would open the breaker for the keys of every
 // healthy master.
 func isBreakerExcluded(err error) bool {
+	if err == nil {
+		return false // the common case: no errors.As target escaping to the heap
+	}
 	if errors.Is(err, errCallerGaveUp) {
 		return true
 	}
