@@ -124,6 +124,32 @@ func BenchmarkContains32(b *testing.B) {
 			}
 		})
 	})
+	// The ceiling for setgen: raw rueidis (setgen's own client) with the
+	// member already encoded.
+	encoded := make([]string, members)
+	for i := range users {
+		m, err := runtime.Marshal(userCodec{}, &users[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		encoded[i] = m
+	}
+	b.Run("rueidis/SISMEMBER-preencoded", func(b *testing.B) {
+		c := uncached.Client()
+		b.ReportAllocs()
+		b.SetParallelism(parallelism())
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				ok, err := c.Do(ctx, c.B().Sismember().Key("users").Member(encoded[i%members]).Build()).AsBool()
+				if err != nil || !ok {
+					b.Errorf("SISMEMBER = %v, %v", ok, err)
+					return
+				}
+				i++
+			}
+		})
+	})
 	b.Run("setgen/Contains-uncached", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetParallelism(parallelism())
