@@ -77,7 +77,7 @@ func isBreakerExcluded(err error) bool {
 	if err == nil {
 		return false // the common case: no errors.As target escaping to the heap
 	}
-	if errors.Is(err, errCallerGaveUp) {
+	if errors.Is(err, errCallerGaveUp) || errors.Is(err, errNodeFailure) {
 		return true
 	}
 	var re *rueidis.RedisError
@@ -182,16 +182,25 @@ func (cm *ConnectionManager) call(ctx context.Context, key string, p retryPolicy
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	br, slot, mapped := cm.breakerFor(key)
+	br, slot, node := cm.breakerFor(key)
 	_, err := br.Execute(func() (struct{}, error) {
 		err := cm.attempts(ctx, p, f)
-		if err != nil && ctx.Err() != nil {
+		switch {
+		case err == nil:
+		case callerDone(ctx):
 			return struct{}{}, callerGaveUp{err}
+		case slot >= 0 && !isBreakerSuccess(err):
+			// A failure of another node than the one on record for the
+			// slot (or of any, when there is none): it is that node's, not
+			// the cluster's nor the other node's (see noteSlot).
+			if addr := failedNode(err); addr != "" && addr != node {
+				return struct{}{}, nodeFailure{addr, err}
+			}
 		}
 		return struct{}{}, err
 	})
 	if slot >= 0 {
-		cm.noteSlot(slot, mapped, err)
+		cm.noteSlot(slot, node != "", err)
 	}
 	switch {
 	case err == nil:
@@ -203,20 +212,56 @@ func (cm *ConnectionManager) call(ctx context.Context, key string, p retryPolicy
 	if errors.As(err, &gu) {
 		return gu.err
 	}
+	var nf nodeFailure
+	if errors.As(err, &nf) {
+		return nf.err
+	}
 	return err
 }
 
+// callerDone reports whether the caller's context has ended, or its
+// deadline has as good as passed: rueidis sets the socket deadline from
+// the context's, so the socket may time out a moment before ctx.Err() is set.
+func callerDone(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < 2*time.Millisecond
+}
+
+// nodeFailure carries, out of the manager's breaker (which excludes it), a
+// failure that names a cluster node; noteSlot counts it on that node's.
+type nodeFailure struct {
+	addr string
+	err  error
+}
+
+var errNodeFailure = errors.New("node failure")
+
+func (n nodeFailure) Error() string   { return n.err.Error() }
+func (n nodeFailure) Unwrap() []error { return []error{errNodeFailure, n.err} }
+
+// failedNode returns the address of the server a network error came from.
+func failedNode(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Addr != nil {
+		return op.Addr.String()
+	}
+	return ""
+}
+
 // breakerFor returns the breaker for a call on key, the key's slot (-1 when
-// not on a cluster) and whether the slot had a failing node on record.
-func (cm *ConnectionManager) breakerFor(key string) (*gobreaker.CircuitBreaker[struct{}], int, bool) {
+// not on a cluster) and the failing node on record for the slot, if any.
+func (cm *ConnectionManager) breakerFor(key string) (*gobreaker.CircuitBreaker[struct{}], int, string) {
 	if cm.slotNode == nil || key == "" {
-		return cm.breaker, -1, false
+		return cm.breaker, -1, ""
 	}
 	slot := int(Slot(key))
 	if addr := cm.slotNode[slot].Load(); addr != nil {
-		return cm.nodeBreaker(*addr), slot, true
+		return cm.nodeBreaker(*addr), slot, *addr
 	}
-	return cm.breaker, slot, false
+	return cm.breaker, slot, ""
 }
 
 // nodeBreaker returns the breaker of the node at addr, creating it.
@@ -238,25 +283,31 @@ func (cm *ConnectionManager) noteSlot(slot int, mapped bool, err error) {
 		}
 		return
 	}
-	if isBreakerSuccess(err) || isBreakerExcluded(err) {
-		return
+	var nf nodeFailure
+	if !errors.As(err, &nf) {
+		return // not a node's failure, or already counted on its breaker
 	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Addr != nil {
-		addr := op.Addr.String()
-		if cur := cm.slotNode[slot].Load(); cur == nil || *cur != addr {
-			cm.slotNode[slot].Store(&addr)
-		}
+	if cur := cm.slotNode[slot].Load(); cur == nil || *cur != nf.addr {
+		cm.slotNode[slot].Store(&nf.addr)
 	}
+	// Count it on the node's breaker: a request that fails at once.
+	_, _ = cm.nodeBreaker(nf.addr).Execute(func() (struct{}, error) { return struct{}{}, nf.err })
 }
 
 func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
-		if err != nil && ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
-			// rueidis' own bound, not the caller's deadline: say which.
-			err = fmt.Errorf("no answer from the server within Options.CallTimeout (%v) or DialTimeout (%v): %w",
-				cm.opts.CallTimeout, cm.opts.DialTimeout, err)
+		if err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
+			if callerDone(ctx) {
+				if !errors.Is(err, context.DeadlineExceeded) {
+					// The socket's deadline was the caller's.
+					err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+				}
+			} else {
+				// rueidis' own bound, not the caller's deadline: say which.
+				err = fmt.Errorf("no answer from the server within Options.CallTimeout (%v) or DialTimeout (%v): %w",
+					cm.opts.CallTimeout, cm.opts.DialTimeout, err)
+			}
 		}
 		if err == nil || attempt >= cm.opts.RetryMaxAttempts || !retryable(ctx, p, err) {
 			if p == retryUnsent && outcomeUnknown(err) {

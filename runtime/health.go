@@ -46,6 +46,9 @@ type Health struct {
 }
 
 // BreakerHealth describes the circuit breaker.
+//
+// FailureCount is the consecutive failed calls: while the breaker is open
+// or half-open, the count that opened it (Threshold).
 type BreakerHealth struct {
 	State        string  `json:"state"` // "closed", "half-open" or "open"
 	FailureCount uint32  `json:"failure_count"`
@@ -111,6 +114,9 @@ type NodeHealth struct {
 func (cm *ConnectionManager) Health(ctx context.Context) Health {
 	if cm == nil {
 		return Health{Status: StatusUnhealthy, Error: "nil ConnectionManager", Nodes: []NodeHealth{}}
+	}
+	if ctx == nil {
+		ctx = context.Background()
 	}
 	ctx, cancel := context.WithTimeout(ctx, HealthTimeout)
 	defer cancel()
@@ -402,10 +408,16 @@ func (cm *ConnectionManager) breakerHealth() (BreakerHealth, map[string]string) 
 	h := BreakerHealth{Threshold: cm.opts.BreakerThreshold, TimeoutS: cm.opts.BreakerTimeout.Seconds()}
 	worstState := gobreaker.StateClosed
 	worst := func(b *gobreaker.CircuitBreaker[struct{}]) {
-		if st := b.State(); rank(st) > rank(worstState) {
+		st, n := b.State(), b.Counts().ConsecutiveFailures
+		if st != gobreaker.StateClosed {
+			// gobreaker resets its counts when the state changes; an open
+			// breaker opened after Threshold consecutive failures.
+			n = max(n, uint32(cm.opts.BreakerThreshold))
+		}
+		if rank(st) > rank(worstState) {
 			worstState = st
 		}
-		h.FailureCount = max(h.FailureCount, b.Counts().ConsecutiveFailures)
+		h.FailureCount = max(h.FailureCount, n)
 	}
 	worst(cm.breaker)
 	nodes := map[string]string{}

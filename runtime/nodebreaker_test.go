@@ -33,11 +33,15 @@ func TestPerNodeBreakers(t *testing.T) {
 	fail := func(context.Context) error { calls++; return dead }
 	ok := func(context.Context) error { calls++; return nil }
 
-	// The first failure is the manager's; it records the node for the slot.
-	for range 4 {
+	// Every failure naming the node counts on the node's breaker (the first
+	// one also records the node for the slot), none on the manager's.
+	for range 3 {
 		if err := cm.call(ctx, onDead, retrySafe, fail); !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Fatalf("call = %v", err)
 		}
+	}
+	if n := cm.breaker.Counts().TotalFailures; n != 0 {
+		t.Fatalf("manager's breaker counted %d failures of one node", n)
 	}
 	if got := cm.nodeBreaker("127.0.0.1:7001").State(); got != gobreaker.StateOpen {
 		t.Fatalf("node breaker %v after 3 failures on it, want open", got)
@@ -53,8 +57,8 @@ func TestPerNodeBreakers(t *testing.T) {
 		t.Fatalf("manager's breaker %v, want closed", cm.breaker.State())
 	}
 	h, _ := cm.breakerHealth()
-	if h.State != "open" {
-		t.Fatalf("Health's breaker = %+v, want the worst state: open", h)
+	if h.State != "open" || h.FailureCount != 3 {
+		t.Fatalf("Health's breaker = %+v, want the worst state: open, after 3 failures", h)
 	}
 
 	// After the timeout, the probe succeeds (the slot moved, or the node

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -47,5 +48,8 @@ func TestSmoke(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Tags["c"] != 3 {
 		t.Fatalf("Members = %+v, %v", got, err)
 	}
-	t.Logf("health: %+v", cm.Health(ctx))
+	var nilCtx context.Context
+	if h := cm.Health(nilCtx); h.Status != runtime.StatusHealthy {
+		t.Fatalf("Health(nil context) = %+v", h)
+	}
 }
