@@ -96,7 +96,10 @@ func (m *modeler) typeOf(t types.Type) (*typ, error) {
 		if obj.Pkg() != nil && obj.Pkg() != m.pkg && !obj.Exported() {
 			return nil, fmt.Errorf("unexported type %s of another package cannot be named", types.TypeString(t, m.qualifier))
 		}
-		if _, ok := n.Underlying().(*types.Struct); ok {
+		if u, ok := n.Underlying().(*types.Struct); ok {
+			if isTimeStruct(u) {
+				return nil, fmt.Errorf("%s is defined over time.Time, whose fields are unexported; use time.Time itself", obj.Name())
+			}
 			st, err := m.structOf(obj)
 			if err != nil {
 				return nil, err
@@ -257,7 +260,7 @@ func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string
 					owner.Pkg().Name(), owner.Name(), v.Name())
 			}
 			if !v.Embedded() {
-				continue // like msgpack, unexported fields are not stored
+				return nil, m.fieldError(v, strings.Join(fpath, "."), unexportedWhy)
 			}
 		}
 		if v.Embedded() && name == "" {
@@ -282,7 +285,7 @@ func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string
 			}
 		}
 		if !v.Exported() {
-			continue
+			return nil, m.fieldError(v, strings.Join(fpath, "."), unexportedWhy)
 		}
 		if name == "" {
 			name = v.Name()
@@ -298,6 +301,20 @@ func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string
 		out = append(out, field{name: name, path: fpath, typ: t})
 	}
 	return out, nil
+}
+
+// unexportedWhy explains why an unexported field is an error: msgpack (and
+// so the codec) cannot store it, and values that differ only there would
+// silently be one member.
+const unexportedWhy = "unexported fields are not stored, so values differing only in it would be the same member; export it, or tag it `msgpack:\"-\"` to leave it out knowingly"
+
+// isTimeStruct reports whether s is time.Time's underlying struct.
+func isTimeStruct(s *types.Struct) bool {
+	if s.NumFields() == 0 {
+		return false
+	}
+	p := s.Field(0).Pkg()
+	return p != nil && p.Path() == "time" && s.Field(0).Name() == "wall"
 }
 
 func isTimeType(n *types.Named) bool {
