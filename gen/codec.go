@@ -140,6 +140,15 @@ func literalType(t *typ) *jen.Statement {
 	return typeCode(t.t)
 }
 
+// encPointee writes the value a non-nil pointer points to. A zero time is
+// written as a timestamp, not as nil, so that it decodes as a non-nil pointer.
+func (lv locals) encPointee(t *typ, val *jen.Statement, depth int) []jen.Code {
+	if t.kind == kTime {
+		return []jen.Code{lv.id("e").Dot("TimeValue").Call(val)}
+	}
+	return lv.enc(t, val, depth)
+}
+
 // enc returns the statements that write val, of type t, to e.
 func (lv locals) enc(t *typ, val *jen.Statement, depth int) []jen.Code {
 	e := lv.id("e")
@@ -172,7 +181,7 @@ func (lv locals) enc(t *typ, val *jen.Statement, depth int) []jen.Code {
 		if t.elem.kind == kStruct {
 			inner = []jen.Code{lv.id("c").Dot(t.elem.st.enc).Call(lv.id("e"), val.Clone())}
 		} else {
-			inner = lv.enc(t.elem, deref(t.elem, val.Clone()), depth)
+			inner = lv.encPointee(t.elem, deref(t.elem, val.Clone()), depth)
 		}
 		return []jen.Code{jen.If(val.Clone().Op("==").Nil()).Block(lv.id("e").Dot("Nil").Call()).Else().Block(inner...)}
 	case kSlice:
@@ -317,7 +326,7 @@ func (lv locals) structFuncs(codec string, st *structType) []jen.Code {
 			if f.typ.elem.kind == kStruct {
 				inner = append(inner, lv.id("c").Dot(f.typ.elem.st.enc).Call(lv.id("e"), sel.Clone()))
 			} else {
-				inner = append(inner, lv.enc(f.typ.elem, deref(f.typ.elem, sel.Clone()), 1)...)
+				inner = append(inner, lv.encPointee(f.typ.elem, deref(f.typ.elem, sel.Clone()), 1)...)
 			}
 			encBody = append(encBody, jen.If(sel.Clone().Op("!=").Nil()).Block(inner...))
 		case f.typ.kind == kArray && types.Comparable(f.typ.t):

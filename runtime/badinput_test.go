@@ -468,8 +468,7 @@ func TestBadStoredData(t *testing.T) {
 		}
 	}
 
-	// Pop of bad members removes them (that is what SPOP does) but reports
-	// their bytes, so they can be recovered.
+	// Pop of bad members reports them and puts them back: nothing is lost.
 	p := runtime.NewSet[item](cm, "test.ItemSet", "popbad", itemCodec{})
 	if out, err := srv.CLI("SADD", "app:popbad", "\xc1x", "\xc1y"); err != nil || out != "2" {
 		t.Fatalf("SADD = %q, %v", out, err)
@@ -487,6 +486,9 @@ func TestBadStoredData(t *testing.T) {
 		if !slices.Equal(shown, []string{"\xc1x", "\xc1y"}) {
 			t.Fatalf("Pop errors show %q", shown)
 		}
+	}
+	if out, err := srv.CLI("SCARD", "app:popbad"); err != nil || out != "2" {
+		t.Fatalf("after Pop, SCARD = %q, %v; want the 2 bad members put back", out, err)
 	}
 }
 

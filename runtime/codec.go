@@ -161,7 +161,7 @@ func (e *Encoder) String(v string) {
 	}
 }
 
-// Bytes writes a byte slice as msgpack bin (nil and empty alike).
+// BytesValue writes a byte slice as msgpack bin (nil and empty alike).
 func (e *Encoder) BytesValue(v []byte) {
 	if e.err == nil {
 		if v == nil {
@@ -182,6 +182,14 @@ func (e *Encoder) Time(t time.Time) {
 		return
 	}
 	e.check(e.enc.EncodeTime(t))
+}
+
+// TimeValue writes t as the msgpack timestamp extension, the zero time
+// included. Generated code uses it behind pointers, where nil means nil.
+func (e *Encoder) TimeValue(t time.Time) {
+	if e.err == nil {
+		e.check(e.enc.EncodeTime(t))
+	}
 }
 
 // Duration writes a time.Duration as an integer count of nanoseconds.

@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/setgen/setgen/runtime"
 )
@@ -106,5 +107,24 @@ func TestDecodeDepthLimit(t *testing.T) {
 	data, err := runtime.Marshal[node](nodeCodec{}, &node{Child: &node{Child: &node{}}})
 	if err != nil || runtime.Unmarshal[node](nodeCodec{}, data, &p) != nil || p.Child == nil || p.Child.Child == nil {
 		t.Fatalf("round trip: %v %+v", err, p)
+	}
+}
+
+// Behind a pointer the zero time must not be nil, or &time.Time{} would
+// decode as a nil pointer and re-encode differently.
+func TestTimeValueZeroIsNotNil(t *testing.T) {
+	e := runtime.NewEncoder()
+	e.TimeValue(time.Time{})
+	d := runtime.NewDecoder(string(e.Bytes()))
+	if d.Nil() {
+		t.Fatal("TimeValue(zero) decodes as nil")
+	}
+	if got := d.Time(); !got.IsZero() || d.Err() != nil || d.Remaining() != 0 {
+		t.Fatalf("TimeValue(zero) decodes as %v, %v", got, d.Err())
+	}
+	e.Reset()
+	e.Time(time.Time{})
+	if d := runtime.NewDecoder(string(e.Bytes())); !d.Nil() {
+		t.Fatal("Time(zero) is not nil (fields rely on it to be left out)")
 	}
 }

@@ -451,7 +451,9 @@ func (s *Set[T]) Clear(ctx context.Context) error {
 }
 
 // Pop removes and returns up to n random members (SPOP). It is never
-// retried once sent, so a member is never lost to a retry.
+// retried once sent, so a member is never lost to a retry. Popped members
+// that do not decode are put back (SADD) and reported in an error wrapping
+// ErrDecode, beside the members that did.
 func (s *Set[T]) Pop(ctx context.Context, n int64) ([]T, error) {
 	if err := s.ready(); err != nil {
 		return nil, s.opErr("Pop", err)
@@ -470,6 +472,21 @@ func (s *Set[T]) Pop(ctx context.Context, n int64) ([]T, error) {
 		return nil, s.opErr("Pop", err)
 	}
 	out, err := s.decode(raw)
+	if err != nil {
+		// Nothing is deleted for not decoding: put those members back.
+		var bad []string
+		for _, r := range raw {
+			var v T
+			if Unmarshal(s.codec, r, &v) != nil {
+				bad = append(bad, r)
+			}
+		}
+		if _, perr := s.cm.addRaw(context.WithoutCancel(ctx), s.key, true, bad); perr != nil {
+			err = errors.Join(err, fmt.Errorf("putting back the %d members that do not decode: %w", len(bad), perr))
+		} else {
+			err = fmt.Errorf("%w (they were put back)", err)
+		}
+	}
 	return out, s.opErr("Pop", err)
 }
 
