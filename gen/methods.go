@@ -54,7 +54,7 @@ var methods = []method{
 		[]param{ctxParam, {"m", pElem}}, []rkind{rBool, rError}},
 	{"ContainsMany", "ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.",
 		[]param{ctxParam, {"ms", pElems}}, []rkind{rBools, rError}},
-	{"Members", "Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.",
+	{"Members", "Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.",
 		[]param{ctxParam}, []rkind{rElems, rError}},
 	{"All", "All iterates over the members with SSCAN, in constant memory.",
 		[]param{ctxParam}, []rkind{rSeq}},

@@ -123,7 +123,14 @@ func Generate(cfg Config) ([]File, error) {
 		for _, st := range sets {
 			renderSet(f, st)
 		}
-		out, err := render(f, filepath.Join(l.dir, cfg.Output))
+		path := cfg.Output
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(l.dir, path)
+		}
+		if filepath.Dir(filepath.Clean(path)) != l.dir {
+			return nil, fmt.Errorf("-output %s: the file must be in the package's directory %s", cfg.Output, l.dir)
+		}
+		out, err := render(f, path)
 		if err != nil {
 			return nil, err
 		}
@@ -250,6 +257,9 @@ func renderSet(f *jen.File, st *setType) {
 	)
 	f.Line()
 	f.Func().Params(lv.id("s").Op("*").Id(st.set)).Id("core").Params().Op("*").Add(core.Clone()).Block(
+		jen.If(lv.id("s").Op("==").Nil()).Block(
+			jen.Return(rt("NilSet").Types(jen.Id(st.name)).Call(jen.Lit(pkgName(st)+"."+st.set))),
+		),
 		jen.Return(jen.Parens(jen.Op("*").Add(core.Clone())).Call(lv.id("s"))),
 	)
 	f.Line()

@@ -37,10 +37,13 @@ type Options struct {
 	DB int
 	// TLS, when not nil, makes every connection use TLS with this config.
 	TLS *tls.Config
-	// MaxConnections bounds the pool of dedicated connections used for
-	// large pipelines (default 16). Ordinary calls share one auto-pipelined
-	// connection per node, which is also the one holding the
-	// client-side cache, so read-your-writes holds.
+	// MaxConnections bounds rueidis' pool of dedicated connections per
+	// node (default 16), which it uses for blocking commands and pipelines
+	// of 2,000+ commands. setgen's own calls never need it: every call,
+	// however concurrent, is auto-pipelined over one connection per node,
+	// which also holds the client-side cache, so read-your-writes holds.
+	// (This is where the seed's max_connections goes; one pipelined
+	// connection per node outperforms a pool of them, see BENCHMARKS.md.)
 	MaxConnections int
 	// RetryMaxAttempts is the number of attempts for a call whose retry is
 	// safe (default 3; 1 disables retries).

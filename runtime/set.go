@@ -60,6 +60,12 @@ func NewSet[T any](cm *ConnectionManager, name, key string, codec Codec[T]) *Set
 	return s
 }
 
+// NilSet returns the set that stands for a nil *name (a generated type): its
+// every call fails with ErrInvalidArgument naming the type.
+func NilSet[T any](name string) *Set[T] {
+	return &Set[T]{name: name, bad: invalidArg("nil *%s", name)}
+}
+
 // Key returns the full key, prefix included.
 func (s *Set[T]) Key() string {
 	if s == nil {

@@ -248,4 +248,21 @@ func TestOutputAndDirectory(t *testing.T) {
 	if !info.ModTime().Equal(past) {
 		t.Errorf("an unchanged file was rewritten")
 	}
+
+	// An absolute path in the package works; one outside it is refused.
+	abs := filepath.Join(dir, "sub", "abs_gen.go")
+	if code := run([]string{"-type=Tag", "-output=" + abs, "sub"}, &stderr); code != 0 {
+		t.Fatalf("run with an absolute -output = %d; stderr:\n%s", code, &stderr)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		t.Fatalf("absolute -output not written: %v", err)
+	}
+	stderr.Reset()
+	outside := filepath.Join(t.TempDir(), "x.go")
+	if code := run([]string{"-type=Tag", "-output=" + outside, "sub"}, &stderr); code != 1 || !strings.Contains(stderr.String(), "must be in the package's directory") {
+		t.Fatalf("run with -output outside the package = %d; stderr %q", code, &stderr)
+	}
+	if _, err := os.Stat(outside); err == nil {
+		t.Fatal("a file was written outside the package")
+	}
 }

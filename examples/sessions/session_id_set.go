@@ -21,7 +21,7 @@ type SessionIDSetAPI interface {
 	Contains(ctx context.Context, m SessionID) (bool, error)
 	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
 	ContainsMany(ctx context.Context, ms ...SessionID) ([]bool, error)
-	// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 	Members(ctx context.Context) ([]SessionID, error)
 	// All iterates over the members with SSCAN, in constant memory.
 	All(ctx context.Context) iter.Seq2[SessionID, error]
@@ -67,6 +67,9 @@ func NewSessionIDSet(cm *runtime.ConnectionManager, key string) *SessionIDSet {
 }
 
 func (s *SessionIDSet) core() *runtime.Set[SessionID] {
+	if s == nil {
+		return runtime.NilSet[SessionID]("sessions.SessionIDSet")
+	}
 	return (*runtime.Set[SessionID])(s)
 }
 
@@ -103,7 +106,7 @@ func (s *SessionIDSet) ContainsMany(ctx context.Context, ms ...SessionID) ([]boo
 	return s.core().ContainsMany(ctx, ms...)
 }
 
-// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 func (s *SessionIDSet) Members(ctx context.Context) ([]SessionID, error) {
 	return s.core().Members(ctx)
 }

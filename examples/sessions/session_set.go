@@ -21,7 +21,7 @@ type SessionSetAPI interface {
 	Contains(ctx context.Context, m Session) (bool, error)
 	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
 	ContainsMany(ctx context.Context, ms ...Session) ([]bool, error)
-	// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 	Members(ctx context.Context) ([]Session, error)
 	// All iterates over the members with SSCAN, in constant memory.
 	All(ctx context.Context) iter.Seq2[Session, error]
@@ -67,6 +67,9 @@ func NewSessionSet(cm *runtime.ConnectionManager, key string) *SessionSet {
 }
 
 func (s *SessionSet) core() *runtime.Set[Session] {
+	if s == nil {
+		return runtime.NilSet[Session]("sessions.SessionSet")
+	}
 	return (*runtime.Set[Session])(s)
 }
 
@@ -103,7 +106,7 @@ func (s *SessionSet) ContainsMany(ctx context.Context, ms ...Session) ([]bool, e
 	return s.core().ContainsMany(ctx, ms...)
 }
 
-// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 func (s *SessionSet) Members(ctx context.Context) ([]Session, error) {
 	return s.core().Members(ctx)
 }

@@ -21,7 +21,7 @@ type TagSetAPI interface {
 	Contains(ctx context.Context, m Tag) (bool, error)
 	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
 	ContainsMany(ctx context.Context, ms ...Tag) ([]bool, error)
-	// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 	Members(ctx context.Context) ([]Tag, error)
 	// All iterates over the members with SSCAN, in constant memory.
 	All(ctx context.Context) iter.Seq2[Tag, error]
@@ -67,6 +67,9 @@ func NewTagSet(cm *runtime.ConnectionManager, key string) *TagSet {
 }
 
 func (s *TagSet) core() *runtime.Set[Tag] {
+	if s == nil {
+		return runtime.NilSet[Tag]("tags.TagSet")
+	}
 	return (*runtime.Set[Tag])(s)
 }
 
@@ -103,7 +106,7 @@ func (s *TagSet) ContainsMany(ctx context.Context, ms ...Tag) ([]bool, error) {
 	return s.core().ContainsMany(ctx, ms...)
 }
 
-// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 func (s *TagSet) Members(ctx context.Context) ([]Tag, error) {
 	return s.core().Members(ctx)
 }

@@ -21,7 +21,7 @@ type ProfileSetAPI interface {
 	Contains(ctx context.Context, m Profile) (bool, error)
 	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
 	ContainsMany(ctx context.Context, ms ...Profile) ([]bool, error)
-	// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 	Members(ctx context.Context) ([]Profile, error)
 	// All iterates over the members with SSCAN, in constant memory.
 	All(ctx context.Context) iter.Seq2[Profile, error]
@@ -67,6 +67,9 @@ func NewProfileSet(cm *runtime.ConnectionManager, key string) *ProfileSet {
 }
 
 func (s *ProfileSet) core() *runtime.Set[Profile] {
+	if s == nil {
+		return runtime.NilSet[Profile]("users.ProfileSet")
+	}
 	return (*runtime.Set[Profile])(s)
 }
 
@@ -103,7 +106,7 @@ func (s *ProfileSet) ContainsMany(ctx context.Context, ms ...Profile) ([]bool, e
 	return s.core().ContainsMany(ctx, ms...)
 }
 
-// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 func (s *ProfileSet) Members(ctx context.Context) ([]Profile, error) {
 	return s.core().Members(ctx)
 }

@@ -21,7 +21,7 @@ type UserSetAPI interface {
 	Contains(ctx context.Context, m User) (bool, error)
 	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
 	ContainsMany(ctx context.Context, ms ...User) ([]bool, error)
-	// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 	Members(ctx context.Context) ([]User, error)
 	// All iterates over the members with SSCAN, in constant memory.
 	All(ctx context.Context) iter.Seq2[User, error]
@@ -67,6 +67,9 @@ func NewUserSet(cm *runtime.ConnectionManager, key string) *UserSet {
 }
 
 func (s *UserSet) core() *runtime.Set[User] {
+	if s == nil {
+		return runtime.NilSet[User]("users.UserSet")
+	}
 	return (*runtime.Set[User])(s)
 }
 
@@ -103,7 +106,7 @@ func (s *UserSet) ContainsMany(ctx context.Context, ms ...User) ([]bool, error) 
 	return s.core().ContainsMany(ctx, ms...)
 }
 
-// Members returns every member. Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
+// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
 func (s *UserSet) Members(ctx context.Context) ([]User, error) {
 	return s.core().Members(ctx)
 }

@@ -171,8 +171,11 @@ func TestUserSetEveryMethod(t *testing.T) {
 		t.Fatalf("Pop(0) error = %v", err)
 	}
 	var nilSet *users.UserSet
-	if _, err := nilSet.Size(ctx); !errors.Is(err, runtime.ErrInvalidArgument) {
+	if _, err := nilSet.Size(ctx); !errors.Is(err, runtime.ErrInvalidArgument) || !strings.HasPrefix(err.Error(), "users.UserSet().Size: ") {
 		t.Fatalf("nil set Size error = %v", err)
+	}
+	if _, err := a.Union(ctx, nilSet); !errors.Is(err, runtime.ErrInvalidArgument) || !strings.Contains(err.Error(), "nil *users.UserSet") {
+		t.Fatalf("Union with a nil set: %v", err)
 	}
 }
 
