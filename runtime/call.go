@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -27,12 +28,52 @@ const (
 	retryUnsent
 )
 
+// breaker is a gobreaker circuit breaker with a fast path: while it is
+// closed and has seen no failure since it last was, a successful call need
+// not tell it anything (a success would change none of what it decides on),
+// so the call skips its two mutex round trips and clock reads. The first
+// failure (or any state but closed) sets suspect, and calls go through
+// gobreaker again until it is closed with no failures on record.
+type breaker struct {
+	*gobreaker.CircuitBreaker[struct{}]
+	suspect atomic.Bool
+}
+
+// do runs req under the breaker. A req that fails while the fast path is
+// on is reported to gobreaker afterwards, as a request that failed at once.
+func (b *breaker) do(req func() error) error {
+	if !b.suspect.Load() {
+		err := req()
+		if err == nil || isBreakerSuccess(err) || isBreakerExcluded(err) {
+			return err
+		}
+		// Count it first, then leave the fast path: a concurrent clear
+		// (below) that runs in between sees the count and undoes itself.
+		_, _ = b.Execute(func() (struct{}, error) { return struct{}{}, err })
+		b.suspect.Store(true)
+		return err
+	}
+	_, err := b.Execute(func() (struct{}, error) { return struct{}{}, req() })
+	if b.clean() {
+		b.suspect.Store(false)
+		if !b.clean() { // a failure was counted meanwhile
+			b.suspect.Store(true)
+		}
+	}
+	return err
+}
+
+// clean reports a closed breaker with no failure on record.
+func (b *breaker) clean() bool {
+	return b.State() == gobreaker.StateClosed && b.Counts().ConsecutiveFailures == 0
+}
+
 func newBreaker(o Options, log interface {
 	Warn(string, ...any)
 	Info(string, ...any)
-}) *gobreaker.CircuitBreaker[struct{}] {
+}) *breaker {
 	threshold := uint32(o.BreakerThreshold)
-	return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+	return &breaker{CircuitBreaker: gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "setgen",
 		MaxRequests: 1, // one probe when half-open
 		Timeout:     o.BreakerTimeout,
@@ -46,7 +87,7 @@ func newBreaker(o Options, log interface {
 		},
 		IsSuccessful: isBreakerSuccess,
 		IsExcluded:   isBreakerExcluded,
-	})
+	})}
 }
 
 // isBreakerSuccess: only failures of the server or the network count
@@ -183,21 +224,21 @@ func (cm *ConnectionManager) call(ctx context.Context, key string, p retryPolicy
 		return err
 	}
 	br, slot, node := cm.breakerFor(key)
-	_, err := br.Execute(func() (struct{}, error) {
+	err := br.do(func() error {
 		err := cm.attempts(ctx, p, f)
 		switch {
 		case err == nil:
 		case callerDone(ctx):
-			return struct{}{}, callerGaveUp{err}
+			return callerGaveUp{err}
 		case slot >= 0 && !isBreakerSuccess(err):
 			// A failure of another node than the one on record for the
 			// slot (or of any, when there is none): it is that node's, not
 			// the cluster's nor the other node's (see noteSlot).
 			if addr := failedNode(err); addr != "" && addr != node {
-				return struct{}{}, nodeFailure{addr, err}
+				return nodeFailure{addr, err}
 			}
 		}
-		return struct{}{}, err
+		return err
 	})
 	if slot >= 0 {
 		cm.noteSlot(slot, node != "", err)
@@ -253,7 +294,7 @@ func failedNode(err error) string {
 
 // breakerFor returns the breaker for a call on key, the key's slot (-1 when
 // not on a cluster) and the failing node on record for the slot, if any.
-func (cm *ConnectionManager) breakerFor(key string) (*gobreaker.CircuitBreaker[struct{}], int, string) {
+func (cm *ConnectionManager) breakerFor(key string) (*breaker, int, string) {
 	if cm.slotNode == nil || key == "" {
 		return cm.breaker, -1, ""
 	}
@@ -265,12 +306,12 @@ func (cm *ConnectionManager) breakerFor(key string) (*gobreaker.CircuitBreaker[s
 }
 
 // nodeBreaker returns the breaker of the node at addr, creating it.
-func (cm *ConnectionManager) nodeBreaker(addr string) *gobreaker.CircuitBreaker[struct{}] {
+func (cm *ConnectionManager) nodeBreaker(addr string) *breaker {
 	if b, ok := cm.nodeBreakers.Load(addr); ok {
-		return b.(*gobreaker.CircuitBreaker[struct{}])
+		return b.(*breaker)
 	}
 	b, _ := cm.nodeBreakers.LoadOrStore(addr, newBreaker(cm.opts, cm.log.With("node", addr)))
-	return b.(*gobreaker.CircuitBreaker[struct{}])
+	return b.(*breaker)
 }
 
 // noteSlot records what a call on slot learned: a failure naming a node
@@ -291,7 +332,7 @@ func (cm *ConnectionManager) noteSlot(slot int, mapped bool, err error) {
 		cm.slotNode[slot].Store(&nf.addr)
 	}
 	// Count it on the node's breaker: a request that fails at once.
-	_, _ = cm.nodeBreaker(nf.addr).Execute(func() (struct{}, error) { return struct{}{}, nf.err })
+	_ = cm.nodeBreaker(nf.addr).do(func() error { return nf.err })
 }
 
 func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func(context.Context) error) error {

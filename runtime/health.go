@@ -407,7 +407,7 @@ func parseInfo(text string) map[string]string {
 func (cm *ConnectionManager) breakerHealth() (BreakerHealth, map[string]string) {
 	h := BreakerHealth{Threshold: cm.opts.BreakerThreshold, TimeoutS: cm.opts.BreakerTimeout.Seconds()}
 	worstState := gobreaker.StateClosed
-	worst := func(b *gobreaker.CircuitBreaker[struct{}]) {
+	worst := func(b *breaker) {
 		st, n := b.State(), b.Counts().ConsecutiveFailures
 		if st != gobreaker.StateClosed {
 			// gobreaker resets its counts when the state changes; an open
@@ -422,7 +422,7 @@ func (cm *ConnectionManager) breakerHealth() (BreakerHealth, map[string]string) 
 	worst(cm.breaker)
 	nodes := map[string]string{}
 	cm.nodeBreakers.Range(func(k, v any) bool {
-		b := v.(*gobreaker.CircuitBreaker[struct{}])
+		b := v.(*breaker)
 		worst(b)
 		nodes[k.(string)] = breakerState(b.State())
 		return true

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
-	"github.com/sony/gobreaker/v2"
 )
 
 // ConnectionManager owns the connection to one Redis server or cluster and
@@ -46,12 +45,12 @@ type ConnectionManager struct {
 	cacheOn bool
 	// breaker guards every call on a single server. On a cluster it guards
 	// calls whose slot has no failing node on record; see nodeBreakers.
-	breaker *gobreaker.CircuitBreaker[struct{}]
+	breaker *breaker
 	// On a cluster: nodeBreakers holds one breaker per node address, and
 	// slotNode[slot] the node whose failure a call on that slot last met.
 	// A call on such a slot goes through that node's breaker, so a dead
 	// master fails fast for its own keys and leaves the others alone.
-	nodeBreakers sync.Map // string -> *gobreaker.CircuitBreaker[struct{}]
+	nodeBreakers sync.Map // string -> *breaker
 	slotNode     []atomic.Pointer[string]
 	log          *slog.Logger
 	closed       atomic.Bool
