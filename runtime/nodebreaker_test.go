@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -72,5 +73,66 @@ func TestPerNodeBreakers(t *testing.T) {
 	}
 	if got := cm.nodeBreaker("127.0.0.1:7001").State(); got != gobreaker.StateClosed {
 		t.Fatalf("node breaker %v after a successful probe, want closed", got)
+	}
+}
+
+// The breaker's fast path: successes on a clean, closed breaker skip
+// gobreaker, failures still count, and after any storm of concurrent
+// successes and failures the breaker opens after exactly Threshold
+// consecutive failures again.
+func TestBreakerFastPath(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	client := mock.NewClient(ctrl)
+	client.EXPECT().Mode().Return(rueidis.ClientModeStandalone).AnyTimes()
+	o := Options{RetryMaxAttempts: 1, BreakerThreshold: 5, BreakerTimeout: 20 * time.Millisecond}
+	cm := newManager(o.withDefaults(), client, false)
+	ctx := context.Background()
+	boom := &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	ok := func(context.Context) error { return nil }
+	fail := func(context.Context) error { return boom }
+
+	before := cm.breaker.Counts().Requests
+	for range 100 {
+		if err := cm.call(ctx, "k", retrySafe, ok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := cm.breaker.Counts().Requests; got != before {
+		t.Fatalf("successes on a clean breaker went through gobreaker (%d -> %d requests)", before, got)
+	}
+
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				f := ok
+				if (i+g)%5 == 0 {
+					f = fail
+				}
+				_ = cm.call(ctx, "k", retrySafe, f)
+			}
+		})
+	}
+	wg.Wait()
+
+	// Get back to a clean, closed breaker.
+	deadline := time.Now().Add(2 * time.Second)
+	for cm.call(ctx, "k", retrySafe, ok) != nil || !cm.breaker.clean() {
+		if time.Now().After(deadline) {
+			t.Fatalf("breaker never clean again: %v %+v", cm.breaker.State(), cm.breaker.Counts())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i := range 4 {
+		if err := cm.call(ctx, "k", retrySafe, fail); !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	if st := cm.breaker.State(); st != gobreaker.StateClosed {
+		t.Fatalf("open after 4 failures (threshold 5): %v", st)
+	}
+	_ = cm.call(ctx, "k", retrySafe, fail)
+	if err := cm.call(ctx, "k", retrySafe, ok); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("after 5 consecutive failures: %v, want ErrCircuitOpen", err)
 	}
 }
