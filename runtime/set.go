@@ -117,17 +117,27 @@ func (s *Set[T]) encode(members []T) ([]string, error) {
 // decode decodes raw members, keeping those that decode and joining the
 // errors of those that do not.
 func (s *Set[T]) decode(raw []string) ([]T, error) {
+	out, _, err := s.decodeSplit(raw)
+	return out, err
+}
+
+// decodeSplit is decode that also returns the raw members that failed.
+func (s *Set[T]) decodeSplit(raw []string) ([]T, []string, error) {
 	out := make([]T, 0, len(raw))
-	var errs []error
+	var (
+		errs []error
+		bad  []string
+	)
 	for _, r := range raw {
 		var v T
 		if err := Unmarshal(s.codec, r, &v); err != nil {
 			errs = append(errs, newDecodeError(s.key, r, err))
+			bad = append(bad, r)
 			continue
 		}
 		out = append(out, v)
 	}
-	return out, joinDecodeErrors(errs)
+	return out, bad, joinDecodeErrors(errs)
 }
 
 func joinDecodeErrors(errs []error) error {
@@ -477,16 +487,9 @@ func (s *Set[T]) Pop(ctx context.Context, n int64) ([]T, error) {
 	if err != nil {
 		return nil, s.opErr("Pop", err)
 	}
-	out, err := s.decode(raw)
+	out, bad, err := s.decodeSplit(raw)
 	if err != nil {
 		// Nothing is deleted for not decoding: put those members back.
-		var bad []string
-		for _, r := range raw {
-			var v T
-			if Unmarshal(s.codec, r, &v) != nil {
-				bad = append(bad, r)
-			}
-		}
 		if _, perr := s.cm.addRaw(context.WithoutCancel(ctx), s.key, true, bad); perr != nil {
 			err = errors.Join(err, fmt.Errorf("putting back the %d members that do not decode: %w", len(bad), perr))
 		} else {
