@@ -198,9 +198,9 @@ func TestEndToEnd(t *testing.T) {
 	m.must("generate", "./stale/...")
 	m.must("build", "./stale/...")
 	for name, want := range map[string]string{
-		"stale/addfield/item_set.go": `e.Field("age")`,
-		"stale/retag/item_set.go":    `e.Field("bytes")`,
-		"stale/rekind/name_set.go":   `e.Int(int64(*v))`,
+		"stale/addfield/item_set.go": `"\xa3age"`,
+		"stale/retag/item_set.go":    `"\xa5bytes"`,
+		"stale/rekind/name_set.go":   `codec.AppendDecimal(b, int64(*v))`,
 	} {
 		if !bytes.Contains(m.read(name), []byte(want)) {
 			t.Errorf("regenerated %s lacks %s", name, want)

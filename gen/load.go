@@ -33,6 +33,16 @@ type Config struct {
 	// Output, when set, is the file (relative to Dir) that receives every
 	// set; by default each type T gets t_set.go.
 	Output string
+	// Tag is the struct tag that names fields: "msgpack" (the default) or
+	// "json", for types already tagged for encoding/json.
+	Tag string
+}
+
+func (c Config) tag() string {
+	if c.Tag == "" {
+		return "msgpack"
+	}
+	return c.Tag
 }
 
 // loaded is the type-checked package.
@@ -173,9 +183,6 @@ func lookupType(pkg *types.Package, name string) (*types.TypeName, error) {
 	tn, ok := obj.(*types.TypeName)
 	if !ok {
 		return nil, fmt.Errorf("%s is not a type", name)
-	}
-	if tn.IsAlias() {
-		return nil, fmt.Errorf("%s is an alias; annotate the type it names", name)
 	}
 	return tn, nil
 }

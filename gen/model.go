@@ -12,60 +12,15 @@ import (
 	"unicode/utf8"
 )
 
-// kind is how a type is encoded.
-type kind int
-
-const (
-	kBool kind = iota
-	kInt
-	kUint
-	kFloat32
-	kFloat64
-	kString
-	kBytes
-	kTime
-	kDuration
-	kStruct
-	kPtr
-	kSlice
-	kArray
-	kMap
-)
-
-// typ is the model of one Go type as the codec sees it.
-type typ struct {
-	kind  kind
-	t     types.Type // the Go type
-	named bool       // t is a named (defined) type, so values need conversions
-	bits  int        // kInt, kUint: 8, 16, 32, 64, or 0 for int/uint/uintptr
-	elem  *typ       // kPtr, kSlice, kArray, kMap (value)
-	key   *typ       // kMap
-	n     int64      // kArray
-	st    *structType
-}
-
-// structType is a named struct whose codec functions are generated.
-type structType struct {
-	obj    *types.TypeName
-	fields []field // sorted by msgpack name
-	enc    string  // name of the generated encode function
-	dec    string  // name of the generated decode function
-}
-
-// field is one encoded field of a struct (embedded structs are flattened).
-type field struct {
-	name string   // msgpack name
-	path []string // Go selector path from the struct, e.g. [Base ID]
-	typ  *typ
-}
-
-// modeler builds typs, memoizing named structs so recursive types work.
+// modeler builds the elems of one set's element type, memoizing named
+// structs so that recursive types work.
 type modeler struct {
 	pkg      *types.Package
 	fset     *token.FileSet
-	structs  map[*types.TypeName]*structType
-	order    []*structType // in discovery order; sorted before rendering
-	shapes   map[*types.TypeName]bool
+	tag      string // the struct tag that names fields: "msgpack" or "json"
+	structs  map[string]*structType
+	order    []*structType         // in discovery order; sorted before rendering
+	shapes   map[string]types.Type // named types whose layout the codec depends on (the guard pins them)
 	names    *namer
 	typeErrs string // ": " and the package's type errors, if any
 	// inProgress holds the named non-struct types being modeled, to
@@ -78,36 +33,52 @@ func (m *modeler) fieldError(v *types.Var, path string, why string) error {
 	return located{fmt.Sprintf("%s: field %s: %s", position(m.fset.Position(v.Pos())), path, why)}
 }
 
-func (m *modeler) typeOf(t types.Type) (*typ, error) {
-	t = types.Unalias(t)
-	if n, ok := t.(*types.Named); ok {
-		obj := n.Obj()
-		if obj.Pkg() != nil && obj.Pkg().Path() == "time" {
-			switch obj.Name() {
-			case "Time":
-				return &typ{kind: kTime, t: t}, nil
-			case "Duration":
-				return &typ{kind: kDuration, t: t}, nil
+func (m *modeler) qualifier(p *types.Package) string {
+	if p == m.pkg {
+		return ""
+	}
+	return p.Name()
+}
+
+func (m *modeler) str(t types.Type) string { return types.TypeString(t, m.qualifier) }
+
+// elemOf models a value of type t.
+func (m *modeler) elemOf(t types.Type) (elem, error) {
+	u := types.Unalias(t)
+	n, isNamed := u.(*types.Named)
+	if isNamed && isTimeType(n) {
+		switch n.Obj().Name() {
+		case "Time":
+			return &timeElem{t: t}, nil
+		case "Duration":
+			return &scalarElem{t: t, prim: pInt, bits: 64, native: "int64"}, nil
+		}
+	}
+	if isNamed {
+		if n.TypeParams().Len() > 0 && n.TypeArgs().Len() == 0 {
+			return nil, fmt.Errorf("generic type %s needs type arguments; declare an instance such as `type Int%s %s[%s]`", n.Obj().Name(), n.Obj().Name(), n.Obj().Name(), exampleTypeArgs(n.TypeParams().Len()))
+		}
+		if _, isIface := n.Underlying().(*types.Interface); !isIface {
+			if e := m.marshalerOf(t); e != nil {
+				return e, nil
 			}
 		}
-		if n.TypeArgs().Len() > 0 || n.TypeParams().Len() > 0 {
-			return nil, fmt.Errorf("generic type %s is not supported", types.TypeString(t, m.qualifier))
-		}
+		obj := n.Obj()
 		if obj.Pkg() != nil && obj.Pkg() != m.pkg && !obj.Exported() {
-			return nil, fmt.Errorf("unexported type %s of another package cannot be named", types.TypeString(t, m.qualifier))
+			return nil, fmt.Errorf("unexported type %s of another package cannot be named", m.str(t))
 		}
-		if u, ok := n.Underlying().(*types.Struct); ok {
-			if isTimeStruct(u) {
+		if s, ok := n.Underlying().(*types.Struct); ok {
+			if isTimeStruct(s) {
 				return nil, fmt.Errorf("%s is defined over time.Time, whose fields are unexported; use time.Time itself", obj.Name())
 			}
-			st, err := m.structOf(obj)
+			st, err := m.structOf(n)
 			if err != nil {
 				return nil, err
 			}
-			return &typ{kind: kStruct, t: t, named: true, st: st}, nil
+			return &structElem{t: t, st: st}, nil
 		}
-		if _, ok := n.Underlying().(*types.Interface); !ok && obj.Pkg() != nil {
-			m.shapes[obj] = true
+		if _, isIface := n.Underlying().(*types.Interface); !isIface && obj.Pkg() != nil {
+			m.shapes[m.str(n)] = n
 		}
 		if m.inProgress[obj] {
 			return nil, fmt.Errorf("recursive type %s: recursion is supported through structs only", obj.Name())
@@ -117,77 +88,92 @@ func (m *modeler) typeOf(t types.Type) (*typ, error) {
 		}
 		m.inProgress[obj] = true
 		defer delete(m.inProgress, obj)
-		u, err := m.typeOf(n.Underlying())
-		if err != nil {
-			return nil, err
-		}
-		c := *u
-		c.t, c.named = t, true
-		return &c, nil
+		return m.structural(n.Underlying(), t)
 	}
-	switch u := t.(type) {
+	return m.structural(u, t)
+}
+
+// structural models a value of the unnamed type u whose Go type is t (u
+// itself, or a named type defined over it).
+func (m *modeler) structural(u, t types.Type) (elem, error) {
+	unnamed := types.Identical(types.Unalias(t), u)
+	switch u := u.(type) {
 	case *types.Basic:
+		info := u.Info()
 		switch {
 		case u.Kind() == types.Bool:
-			return &typ{kind: kBool, t: t}, nil
+			return &scalarElem{t: t, prim: pBool, native: "bool", exact: unnamed}, nil
 		case u.Kind() == types.String:
-			return &typ{kind: kString, t: t}, nil
-		case u.Info()&types.IsInteger != 0:
-			bits := map[types.BasicKind]int{types.Int8: 8, types.Int16: 16, types.Int32: 32, types.Int64: 64,
-				types.Uint8: 8, types.Uint16: 16, types.Uint32: 32, types.Uint64: 64}[u.Kind()]
-			if u.Info()&types.IsUnsigned != 0 {
-				return &typ{kind: kUint, t: t, bits: bits}, nil
+			return &scalarElem{t: t, prim: pString, native: "string", exact: unnamed}, nil
+		case info&types.IsInteger != 0:
+			bits, intReg := map[types.BasicKind]int{types.Int8: 8, types.Int16: 16, types.Int32: 32, types.Int64: 64,
+				types.Uint8: 8, types.Uint16: 16, types.Uint32: 32, types.Uint64: 64}[u.Kind()], false
+			if bits == 0 {
+				bits, intReg = 64, true // int, uint, uintptr
 			}
-			return &typ{kind: kInt, t: t, bits: bits}, nil
+			if info&types.IsUnsigned != 0 {
+				return &scalarElem{t: t, prim: pUint, bits: bits, intReg: intReg, native: "uint64", exact: unnamed && u.Kind() == types.Uint64}, nil
+			}
+			return &scalarElem{t: t, prim: pInt, bits: bits, intReg: intReg, native: "int64", exact: unnamed && u.Kind() == types.Int64}, nil
 		case u.Kind() == types.Float32:
-			return &typ{kind: kFloat32, t: t}, nil
+			return &scalarElem{t: t, prim: pFloat32, native: "float32", exact: unnamed}, nil
 		case u.Kind() == types.Float64:
-			return &typ{kind: kFloat64, t: t}, nil
+			return &scalarElem{t: t, prim: pFloat64, native: "float64", exact: unnamed}, nil
 		case u.Kind() == types.UnsafePointer:
 			return nil, errors.New("unsafe.Pointer cannot be stored")
 		case u.Kind() == types.Invalid:
 			return nil, errors.New("type does not type-check" + m.typeErrs)
-		case u.Info()&types.IsComplex != 0:
+		case info&types.IsComplex != 0:
 			return nil, errors.New(u.Name() + " is not supported (store real and imaginary parts as float64 fields)")
 		}
 		return nil, fmt.Errorf("%s is not supported", u.Name())
 	case *types.Pointer:
-		e, err := m.typeOf(u.Elem())
+		e, err := m.elemOf(u.Elem())
 		if err != nil {
 			return nil, err
 		}
-		if e.kind == kPtr {
+		switch e := e.(type) {
+		case *ptrElem:
 			return nil, errors.New("pointers to pointers are not supported")
+		case *timeElem:
+			e.value = true // a non-nil *time.Time holding the zero time is not nil
 		}
-		return &typ{kind: kPtr, t: t, elem: e}, nil
+		return &ptrElem{t: t, elem: e}, nil
 	case *types.Slice:
-		if b, ok := types.Unalias(u.Elem()).(*types.Basic); ok && b.Kind() == types.Uint8 {
-			return &typ{kind: kBytes, t: t}, nil
+		if isByte(u.Elem()) {
+			return &bytesElem{t: t, named: !unnamed}, nil
 		}
-		e, err := m.typeOf(u.Elem())
+		e, err := m.elemOf(u.Elem())
 		if err != nil {
 			return nil, err
 		}
-		return &typ{kind: kSlice, t: t, elem: e}, nil
+		return &sliceElem{t: t, elem: e}, nil
 	case *types.Array:
-		e, err := m.typeOf(u.Elem())
+		if isByte(u.Elem()) {
+			return &byteArrayElem{t: t, n: u.Len()}, nil
+		}
+		e, err := m.elemOf(u.Elem())
 		if err != nil {
 			return nil, err
 		}
-		return &typ{kind: kArray, t: t, elem: e, n: u.Len()}, nil
+		return &arrayElem{t: t, n: u.Len(), elem: e, comparable: types.Comparable(u)}, nil
 	case *types.Map:
-		k, err := m.typeOf(u.Key())
+		k, err := m.elemOf(u.Key())
 		if err != nil {
 			return nil, fmt.Errorf("map key: %w", err)
 		}
-		if k.kind == kPtr {
+		if _, isPtr := k.(*ptrElem); isPtr {
 			return nil, errors.New("maps with pointer keys are not supported (their identity cannot be stored)")
 		}
-		e, err := m.typeOf(u.Elem())
+		v, err := m.elemOf(u.Elem())
 		if err != nil {
 			return nil, err
 		}
-		return &typ{kind: kMap, t: t, key: k, elem: e}, nil
+		ordered := false
+		if s, ok := k.(*scalarElem); ok && s.prim != pBool {
+			ordered = true
+		}
+		return &mapElem{t: t, key: k, val: v, ordered: ordered}, nil
 	case *types.Struct:
 		return nil, errors.New("anonymous struct types are not supported; declare a named type")
 	case *types.Chan:
@@ -195,42 +181,84 @@ func (m *modeler) typeOf(t types.Type) (*typ, error) {
 	case *types.Signature:
 		return nil, errors.New("functions cannot be stored")
 	case *types.Interface:
-		return nil, fmt.Errorf("interface type %s has no concrete codec; use a concrete type", types.TypeString(t, m.qualifier))
+		return nil, fmt.Errorf("interface type %s has no concrete codec; use a concrete type (or one that implements encoding.BinaryMarshaler or TextMarshaler)", m.str(t))
 	case *types.TypeParam:
 		return nil, errors.New("type parameters are not supported")
 	}
-	return nil, fmt.Errorf("type %s is not supported", types.TypeString(t, m.qualifier))
+	return nil, fmt.Errorf("type %s is not supported", m.str(t))
 }
 
-func (m *modeler) qualifier(p *types.Package) string {
-	if p == m.pkg {
-		return ""
+func isByte(t types.Type) bool {
+	b, ok := types.Unalias(t).(*types.Basic)
+	return ok && b.Kind() == types.Uint8
+}
+
+const msgpackPath = "github.com/vmihailenco/msgpack/v5"
+
+// marshalerOf returns the elem of a named type that stores itself: through
+// msgpack/v5's CustomEncoder/CustomDecoder, else encoding.BinaryMarshaler
+// and BinaryUnmarshaler (bin), else TextMarshaler and TextUnmarshaler
+// (str); nil if it does none of these.
+func (m *modeler) marshalerOf(t types.Type) elem {
+	ms := types.NewMethodSet(types.NewPointer(t))
+	has := func(name string, params, results []string) bool {
+		sel := ms.Lookup(nil, name)
+		if sel == nil || len(sel.Index()) != 1 {
+			// Methods promoted from an embedded field (a struct embedding
+			// time.Time) would store only that field: not the type's own.
+			return false
+		}
+		sig := sel.Type().(*types.Signature)
+		return typesAre(sig.Params(), params) && typesAre(sig.Results(), results)
 	}
-	return p.Name()
+	if has("EncodeMsgpack", []string{"*" + msgpackPath + ".Encoder"}, []string{"error"}) &&
+		has("DecodeMsgpack", []string{"*" + msgpackPath + ".Decoder"}, []string{"error"}) {
+		return &customElem{t: t}
+	}
+	for _, kind := range []string{"Binary", "Text"} {
+		if has("Marshal"+kind, nil, []string{"[]byte", "error"}) && has("Unmarshal"+kind, []string{"[]byte"}, []string{"error"}) {
+			return &marshalerElem{t: t, text: kind == "Text", append: has("Append"+kind, []string{"[]byte"}, []string{"[]byte", "error"})}
+		}
+	}
+	return nil
 }
 
-// structOf models the named struct obj (memoized).
-func (m *modeler) structOf(obj *types.TypeName) (*structType, error) {
-	if st, ok := m.structs[obj]; ok {
+func typesAre(tup *types.Tuple, want []string) bool {
+	if tup.Len() != len(want) {
+		return false
+	}
+	for i := range tup.Len() {
+		if types.TypeString(tup.At(i).Type(), nil) != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// structOf models the named struct n (memoized).
+func (m *modeler) structOf(n *types.Named) (*structType, error) {
+	key := m.str(n)
+	if st, ok := m.structs[key]; ok {
 		return st, nil
 	}
+	obj := n.Obj()
 	prefix := upperFirst(obj.Name())
 	if obj.Pkg() != m.pkg {
 		prefix = upperFirst(obj.Pkg().Name()) + prefix
 	}
-	st := &structType{obj: obj, enc: m.names.fresh("enc" + prefix), dec: m.names.fresh("dec" + prefix)}
-	m.structs[obj] = st
+	st := &structType{t: n, name: obj.Name(), enc: m.names.fresh("append" + prefix), dec: m.names.fresh("decode" + prefix)}
+	m.structs[key] = st
 	m.order = append(m.order, st)
-	m.shapes[obj] = true
-	fields, err := m.fieldsOf(obj, obj.Type().Underlying().(*types.Struct), nil, map[*types.TypeName]bool{obj: true})
+	m.shapes[key] = n
+	fields, err := m.fieldsOf(obj, n.Underlying().(*types.Struct), nil, map[string]bool{key: true})
 	if err != nil {
-		delete(m.structs, obj)
+		delete(m.structs, key)
 		return nil, err
 	}
 	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.name, b.name) })
 	for i := 1; i < len(fields); i++ {
 		if fields[i].name == fields[i-1].name {
-			return nil, fmt.Errorf("%s: two fields are named %q for msgpack (%s and %s)", obj.Name(), fields[i].name,
+			return nil, fmt.Errorf("%s: two fields are named %q for %s (%s and %s)", obj.Name(), fields[i].name, m.tag,
 				strings.Join(fields[i-1].path, "."), strings.Join(fields[i].path, "."))
 		}
 	}
@@ -238,17 +266,30 @@ func (m *modeler) structOf(obj *types.TypeName) (*structType, error) {
 	return st, nil
 }
 
+// omitOf resolves how a field of elem e is left out at its zero value.
+func omitOf(e elem) omitRule {
+	switch e := e.(type) {
+	case *structElem, *marshalerElem, *customElem:
+		return omitEncZero
+	case *arrayElem:
+		if !e.comparable {
+			return omitEncZeroArray
+		}
+	}
+	return omitGoZero
+}
+
 // located is an error that already names a file and line.
 type located struct{ msg string }
 
 func (e located) Error() string { return e.msg }
 
-func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string, seen map[*types.TypeName]bool) ([]field, error) {
+func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string, seen map[string]bool) ([]field, error) {
 	var out []field
 	foreign := owner.Pkg() != m.pkg
 	for i := range s.NumFields() {
 		v := s.Field(i)
-		tag := reflect.StructTag(s.Tag(i)).Get("msgpack")
+		tag := reflect.StructTag(s.Tag(i)).Get(m.tag)
 		name, _, _ := strings.Cut(tag, ",")
 		fpath := append(slices.Clip(path), v.Name())
 		if tag == "-" {
@@ -260,7 +301,7 @@ func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string
 					owner.Pkg().Name(), owner.Name(), v.Name())
 			}
 			if !v.Embedded() {
-				return nil, m.fieldError(v, strings.Join(fpath, "."), unexportedWhy)
+				return nil, m.fieldError(v, strings.Join(fpath, "."), unexportedWhy(m.tag))
 			}
 		}
 		if v.Embedded() && name == "" {
@@ -268,13 +309,14 @@ func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string
 			if _, isPtr := et.(*types.Pointer); isPtr {
 				return nil, m.fieldError(v, strings.Join(fpath, "."), "embedded pointers are not supported; embed the struct or name the field")
 			}
-			if n, ok := et.(*types.Named); ok {
+			if n, ok := et.(*types.Named); ok && m.marshalerOf(n) == nil {
 				if es, ok := n.Underlying().(*types.Struct); ok && !isTimeType(n) {
-					if seen[n.Obj()] {
+					key := m.str(n)
+					if seen[key] {
 						return nil, m.fieldError(v, strings.Join(fpath, "."), "recursive embedding")
 					}
-					seen[n.Obj()] = true
-					m.shapes[n.Obj()] = true
+					seen[key] = true
+					m.shapes[key] = n
 					inner, err := m.fieldsOf(n.Obj(), es, fpath, seen)
 					if err != nil {
 						return nil, err
@@ -285,12 +327,12 @@ func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string
 			}
 		}
 		if !v.Exported() {
-			return nil, m.fieldError(v, strings.Join(fpath, "."), unexportedWhy)
+			return nil, m.fieldError(v, strings.Join(fpath, "."), unexportedWhy(m.tag))
 		}
 		if name == "" {
 			name = v.Name()
 		}
-		t, err := m.typeOf(v.Type())
+		e, err := m.elemOf(v.Type())
 		if err != nil {
 			var loc located
 			if errors.As(err, &loc) {
@@ -298,7 +340,7 @@ func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string
 			}
 			return nil, m.fieldError(v, strings.Join(fpath, "."), err.Error())
 		}
-		out = append(out, field{name: name, path: fpath, typ: t})
+		out = append(out, field{name: name, path: fpath, elem: e, omit: omitOf(e)})
 	}
 	return out, nil
 }
@@ -306,7 +348,9 @@ func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string
 // unexportedWhy explains why an unexported field is an error: msgpack (and
 // so the codec) cannot store it, and values that differ only there would
 // silently be one member.
-const unexportedWhy = "unexported fields are not stored, so values differing only in it would be the same member; export it, or tag it `msgpack:\"-\"` to leave it out knowingly"
+func unexportedWhy(tag string) string {
+	return "unexported fields are not stored, so values differing only in it would be the same member; export it, or tag it `" + tag + ":\"-\"` to leave it out knowingly"
+}
 
 // isTimeStruct reports whether s is time.Time's underlying struct.
 func isTimeStruct(s *types.Struct) bool {

@@ -24,16 +24,16 @@ type File struct {
 // setType is the model of one annotated type.
 type setType struct {
 	obj     *types.TypeName
-	name    string // T
-	set     string // TSet
-	api     string // TSetAPI
-	ctor    string // NewTSet
-	codec   string // tCodec
-	top     *typ   // the element's model
-	raw     bool   // stored as raw bytes (named string or []byte)
+	name    string   // T
+	set     string   // TSet
+	api     string   // TSetAPI
+	ctor    string   // NewTSet
+	codec   string   // TCodec
+	top     elem     // the element's model
+	root    rootKind // how a whole member is stored
 	structs []*structType
-	shapes  []*types.TypeName // named types the guard pins
-	locals  locals            // the names of generated locals
+	shapes  []types.Type // named types the guard pins
+	locals  locals       // the names of generated locals
 }
 
 // Generate loads the package in cfg.Dir and renders the sets (and mocks) of
@@ -65,7 +65,6 @@ func Generate(cfg Config) ([]File, error) {
 	for n := range scope {
 		taken[n] = true
 	}
-	pkgNamer := &namer{taken: taken}
 	var sets []*setType
 	for _, n := range names {
 		if n == "" {
@@ -79,8 +78,8 @@ func Generate(cfg Config) ([]File, error) {
 			return nil, fmt.Errorf("%s: %s is unexported, so its mock in package %smock could not name it; export it or drop -mock",
 				position(l.pkg.Fset.Position(tn.Pos())), n, l.pkg.Name)
 		}
-		st := &setType{obj: tn, name: n, set: n + "Set", api: n + "SetAPI", ctor: "New" + n + "Set"}
-		for _, id := range []string{st.set, st.api, st.ctor} {
+		st := &setType{obj: tn, name: n, set: n + "Set", api: n + "SetAPI", ctor: "New" + n + "Set", codec: n + "Codec"}
+		for _, id := range []string{st.set, st.api, st.ctor, st.codec} {
 			if pos, ok := scope[id]; ok {
 				return nil, fmt.Errorf("%s: %s is already declared; setgen needs that name for the set of %s (rename one of them)", position(pos), id, n)
 			}
@@ -89,8 +88,7 @@ func Generate(cfg Config) ([]File, error) {
 		sets = append(sets, st)
 	}
 	for _, st := range sets {
-		st.codec = pkgNamer.fresh(lowerFirst(st.name) + "Codec")
-		if err := modelSet(l, st); err != nil {
+		if err := modelSet(l, st, cfg.tag()); err != nil {
 			return nil, err
 		}
 	}
@@ -100,8 +98,8 @@ func Generate(cfg Config) ([]File, error) {
 	imports := importAliases(scope)
 	localTaken := maps.Clone(taken)
 	for _, st := range sets {
-		for _, tn := range st.shapes {
-			p := tn.Pkg()
+		for _, t := range st.shapes {
+			p := t.(*types.Named).Obj().Pkg()
 			if p.Path() == l.pkg.PkgPath || imports[p.Path()] != "" {
 				continue
 			}
@@ -159,49 +157,70 @@ func Generate(cfg Config) ([]File, error) {
 }
 
 // modelSet builds the codec model of one annotated type.
-func modelSet(l *loaded, st *setType) error {
+func modelSet(l *loaded, st *setType, tag string) error {
 	m := &modeler{
 		pkg:     l.pkg.Types,
 		fset:    l.pkg.Fset,
-		structs: map[*types.TypeName]*structType{},
-		shapes:  map[*types.TypeName]bool{},
-		names:   &namer{taken: map[string]bool{"EncodeMember": true, "DecodeMember": true, "guard": true}},
+		tag:     tag,
+		structs: map[string]*structType{},
+		shapes:  map[string]types.Type{},
+		names:   &namer{taken: map[string]bool{"Append": true, "Decode": true, "guard": true}},
 	}
 	if len(l.typeErrs) > 0 {
 		m.typeErrs = ": " + strings.Join(l.typeErrs, "; ")
 	}
-	named, ok := st.obj.Type().(*types.Named)
+	pos := position(l.pkg.Fset.Position(st.obj.Pos()))
+	t := st.obj.Type()
+	u := types.Unalias(t)
+	if st.obj.IsAlias() {
+		switch u := u.(type) {
+		case *types.Basic:
+			return fmt.Errorf("%s: %s is an alias of %s, which has no name of its own to store members by; declare a defined type instead: `type %s %s`", pos, st.name, u.Name(), st.name, u.Name())
+		case *types.Named:
+		default:
+			return fmt.Errorf("%s: %s is an alias of the unnamed type %s; declare a defined type instead: `type %s %s`", pos, st.name, m.str(u), st.name, m.str(u))
+		}
+	}
+	named, ok := u.(*types.Named)
 	if !ok {
-		return fmt.Errorf("%s: %s is not a defined type", position(l.pkg.Fset.Position(st.obj.Pos())), st.name)
+		return fmt.Errorf("%s: %s is not a defined type", pos, st.name)
 	}
-	if named.TypeParams().Len() > 0 {
-		return fmt.Errorf("%s: %s: generic types are not supported", position(l.pkg.Fset.Position(st.obj.Pos())), st.name)
+	if named.TypeParams().Len() > 0 && named.TypeArgs().Len() == 0 {
+		return fmt.Errorf("%s: %s is generic; a set needs one element type, so declare an instance and annotate that: `type Int%s %s[%s]` (with your type arguments)",
+			pos, st.name, st.name, st.name, exampleTypeArgs(named.TypeParams().Len()))
 	}
-	t, err := m.typeOf(named)
+	top, err := m.elemOf(t)
 	if err != nil {
 		var loc located
 		if errors.As(err, &loc) {
 			return loc
 		}
-		return fmt.Errorf("%s: type %s: %v", position(l.pkg.Fset.Position(st.obj.Pos())), st.name, err)
+		return fmt.Errorf("%s: type %s: %v", pos, st.name, err)
 	}
-	st.top = t
-	st.raw = t.kind == kString || t.kind == kBytes
+	st.top = top
+	switch e := top.(type) {
+	case *scalarElem:
+		switch {
+		case e.prim == pString:
+			st.root = rootString
+		case e.prim == pInt || e.prim == pUint:
+			st.root = rootDecimal
+		}
+	case *bytesElem:
+		st.root = rootBytes
+	}
 	st.structs = m.order
 	slices.SortFunc(st.structs, func(a, b *structType) int { return strings.Compare(a.enc, b.enc) })
-	for tn := range m.shapes {
-		st.shapes = append(st.shapes, tn)
+	for _, key := range slices.Sorted(maps.Keys(m.shapes)) {
+		st.shapes = append(st.shapes, m.shapes[key])
 	}
-	slices.SortFunc(st.shapes, func(a, b *types.TypeName) int {
-		return strings.Compare(a.Pkg().Path()+"."+a.Name(), b.Pkg().Path()+"."+b.Name())
-	})
 	return nil
 }
 
 // importAliases renames the imports that would clash with package names.
 func importAliases(scope map[string]token.Position) map[string]string {
 	out := map[string]string{}
-	for _, p := range []string{"context", "iter", "time", runtimePath} {
+	for _, p := range []string{"bytes", "context", "iter", "time", runtimePath, codecPath} {
 		name := p[strings.LastIndex(p, "/")+1:]
 		if _, clash := scope[name]; clash {
 			out[p] = "setgen" + name
@@ -214,6 +233,7 @@ func newFile(l *loaded, aliases map[string]string) *jen.File {
 	f := jen.NewFilePathName(l.pkg.PkgPath, l.pkg.Name)
 	f.HeaderComment(Header)
 	f.ImportName(runtimePath, "runtime")
+	f.ImportName(codecPath, "codec")
 	for p, a := range aliases {
 		f.ImportAlias(p, a)
 	}
@@ -295,32 +315,15 @@ func renderSet(f *jen.File, st *setType) {
 	}
 
 	// The codec.
-	f.Commentf("%s is the canonical codec of %s (see runtime.Encoder).", st.codec, st.name)
+	f.Commentf("%s is the canonical codec of %s: equal values encode to identical bytes, and Decode", st.codec, st.name)
+	f.Comment("accepts nothing else. It implements runtime.Codec[" + st.name + "].")
 	f.Type().Id(st.codec).Struct()
 	f.Line()
-	v := lv.id("v")
-	var encBody, decBody []jen.Code
-	switch {
-	case st.raw:
-		encBody = []jen.Code{lv.id("e").Dot("RawString").Call(jen.String().Call(jen.Op("*").Add(v.Clone())))}
-		decBody = []jen.Code{jen.Op("*").Add(v.Clone()).Op("=").Id(st.name).Call(lv.id("d").Dot("RawString").Call())}
-	case st.top.kind == kStruct:
-		encBody = []jen.Code{lv.id("c").Dot(st.top.st.enc).Call(lv.id("e"), v.Clone())}
-		decBody = []jen.Code{lv.id("c").Dot(st.top.st.dec).Call(lv.id("d"), v.Clone())}
-	default:
-		encBody = lv.enc(st.top, deref(st.top, v.Clone()), 0)
-		decBody = lv.dec(st.top, jen.Parens(jen.Op("*").Add(v.Clone())), 0)
-	}
-	if st.raw {
-		f.Comment("EncodeMember stores the value as its raw bytes, so other clients can read and write them.")
-	} else {
-		f.Comment("EncodeMember writes v in canonical msgpack.")
-	}
-	f.Func().Params(lv.id("c").Id(st.codec)).Id("EncodeMember").Params(lv.id("e").Op("*").Add(rt("Encoder")), lv.id("v").Op("*").Id(st.name)).Block(encBody...)
+	f.Var().Id("_").Add(rt("Codec")).Types(jen.Id(st.name)).Op("=").Id(st.codec).Values()
 	f.Line()
-	f.Comment("DecodeMember reads a value written by EncodeMember.")
-	f.Func().Params(lv.id("c").Id(st.codec)).Id("DecodeMember").Params(lv.id("d").Op("*").Add(rt("Decoder")), lv.id("v").Op("*").Id(st.name)).Block(decBody...)
-	f.Line()
+	for _, c := range lv.rootFuncs(st) {
+		f.Add(c)
+	}
 	for _, sf := range st.structs {
 		for _, c := range lv.structFuncs(st.codec, sf) {
 			f.Add(c)
@@ -334,16 +337,19 @@ func renderSet(f *jen.File, st *setType) {
 func renderGuard(f *jen.File, st *setType) {
 	lv := st.locals
 	var params, body []jen.Code
-	for i, tn := range st.shapes {
+	for i, t := range st.shapes {
 		p := lv.id(fmt.Sprintf("v%d", i))
-		params = append(params, p.Clone().Add(typeCode(tn.Type())))
-		if _, basic := tn.Type().Underlying().(*types.Basic); basic {
+		params = append(params, p.Clone().Add(typeCode(t)))
+		if _, basic := t.Underlying().(*types.Basic); basic {
 			// A pointer conversion compiles only if the underlying type is the same.
-			body = append(body, jen.Id("_").Op("=").Parens(jen.Op("*").Add(underlyingCode(tn.Type()))).Call(jen.Op("&").Add(p.Clone())))
+			body = append(body, jen.Id("_").Op("=").Parens(jen.Op("*").Add(underlyingCode(t))).Call(jen.Op("&").Add(p.Clone())))
 		} else {
 			// Assigning to the type literal compiles only if fields, types and tags are the same.
-			body = append(body, jen.Var().Id("_").Add(underlyingCode(tn.Type())).Op("=").Add(p.Clone()))
+			body = append(body, jen.Var().Id("_").Add(underlyingCode(t)).Op("=").Add(p.Clone()))
 		}
+	}
+	if len(params) == 0 {
+		return
 	}
 	f.Comment("guard fails to compile when a type this codec was generated from has changed;")
 	f.Comment("run go generate again.")
@@ -376,4 +382,13 @@ func Write(files []File) ([]string, error) {
 		changed = append(changed, f.Path)
 	}
 	return changed, nil
+}
+
+// exampleTypeArgs returns n type arguments for advice: int, string, int, ...
+func exampleTypeArgs(n int) string {
+	args := make([]string, n)
+	for i := range args {
+		args[i] = [...]string{"int", "string"}[i%2]
+	}
+	return strings.Join(args, ", ")
 }

@@ -307,11 +307,11 @@ func (s *Set[T]) Move(ctx context.Context, dst *Set[T], m T) (bool, error) {
 	if _, err := s.keysOf([]*Set[T]{dst}); err != nil {
 		return false, s.opErr(name, err)
 	}
-	mem, err := Marshal(s.codec, &m)
+	b, err := s.codec.Append(nil, &m)
 	if err != nil {
-		return false, s.opErr(name, err)
+		return false, s.opErr(name, encodeErr(err))
 	}
-	ok, err := s.cm.moveRaw(ctx, s.key, dst.key, mem)
+	ok, err := s.cm.moveRaw(ctx, s.key, dst.key, string(b))
 	return ok, s.opErr(name, err)
 }
 

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/setgen/setgen/internal/redistest"
 	"github.com/setgen/setgen/runtime"
+	"github.com/setgen/setgen/runtime/codec"
 )
 
 // setOps calls every method of s once (others and dst are the second
@@ -218,10 +220,10 @@ func TestBadArguments(t *testing.T) {
 
 type failingCodec struct{}
 
-func (failingCodec) EncodeMember(e *runtime.Encoder, v *string) {
-	e.Fail(errors.New("cannot encode " + *v))
+func (failingCodec) Append(b []byte, v *string) ([]byte, error) {
+	return b, errors.New("cannot encode " + *v)
 }
-func (failingCodec) DecodeMember(d *runtime.Decoder, v *string) { *v = d.RawString() }
+func (failingCodec) Decode(src []byte, v *string) error { *v = string(src); return nil }
 
 func TestWrongTypeKey(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
@@ -303,14 +305,9 @@ func decodeErrors(err error) []*runtime.DecodeError {
 	return out
 }
 
-func encodeWith(f func(e *runtime.Encoder)) string {
-	e := runtime.NewEncoder()
-	f(e)
-	if e.Err() != nil {
-		panic(e.Err())
-	}
-	return string(e.Bytes())
-}
+// msgpackOf concatenates pieces of MessagePack built with runtime/codec's
+// primitives.
+func msgpackOf(parts ...[]byte) string { return string(bytes.Join(parts, nil)) }
 
 func TestBadStoredData(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
@@ -322,23 +319,24 @@ func TestBadStoredData(t *testing.T) {
 	if _, err := s.Add(ctx, mkAll(itemKind, goodModel.sorted())...); err != nil {
 		t.Fatal(err)
 	}
-	valid := encodeWith(func(e *runtime.Encoder) { itemCodec{}.EncodeMember(e, &item{ID: "v", Tags: map[string]int{"a": 1}}) })
+	validB, err := itemCodec{}.Append(nil, &item{ID: "v", Tags: map[string]int{"a": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := string(validB)
 	badMembers := map[string]string{
 		"garbage": "\xc1\xc1garbage\xff",
 		"empty":   "",
-		"unknown field": encodeWith(func(e *runtime.Encoder) {
-			e.BeginStruct()
-			e.Field("id")
-			e.String("x")
-			e.Field("zzz")
-			e.Int(1)
-			e.EndStruct()
-		}),
-		"a string":       encodeWith(func(e *runtime.Encoder) { e.String("hello") }),
+		"unknown field": msgpackOf(codec.AppendMapHeader(nil, 2), codec.AppendString(nil, "id"), codec.AppendString(nil, "x"),
+			codec.AppendString(nil, "zzz"), codec.AppendInt(nil, 1)),
+		"a string":       msgpackOf(codec.AppendString(nil, "hello")),
 		"trailing bytes": valid + "!",
 		"truncated":      valid[:len(valid)-2],
 		"long garbage":   "\xc1" + strings.Repeat("z", 200),
-		"wrong kind":     encodeWith(func(e *runtime.Encoder) { e.BeginStruct(); e.Field("id"); e.Int(42); e.EndStruct() }),
+		"wrong kind":     msgpackOf(codec.AppendMapHeader(nil, 1), codec.AppendString(nil, "id"), codec.AppendInt(nil, 42)),
+		"keys out of order": msgpackOf(codec.AppendMapHeader(nil, 2), codec.AppendString(nil, "tags"), codec.AppendMapHeader(nil, 1),
+			codec.AppendString(nil, "a"), codec.AppendInt(nil, 1), codec.AppendString(nil, "id"), codec.AppendString(nil, "w")),
+		"zero field present": msgpackOf(codec.AppendMapHeader(nil, 1), codec.AppendString(nil, "id"), codec.AppendString(nil, "")),
 	}
 	for name, m := range badMembers {
 		if strings.IndexByte(m, 0) >= 0 {

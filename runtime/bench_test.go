@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	goruntime "runtime"
@@ -12,52 +11,16 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/setgen/setgen/internal/redistest"
+	"github.com/setgen/setgen/internal/testtypes"
 	"github.com/setgen/setgen/runtime"
 )
 
-// benchUser is the element type of the seed README's example; benchUserCodec
-// is what setgen generates for it (fields sorted by msgpack name, maps
-// through EncodeMap so their bytes are canonical).
-type benchUser struct {
-	ID     string         `msgpack:"id"`
-	Name   string         `msgpack:"name"`
-	Joined time.Time      `msgpack:"joined"`
-	Scores map[string]int `msgpack:"scores"`
-}
-
-type benchUserCodec struct{}
-
-func (benchUserCodec) EncodeMember(e *runtime.Encoder, v *benchUser) {
-	e.BeginStruct()
-	e.Field("id")
-	e.String(v.ID)
-	e.Field("joined")
-	e.Time(v.Joined)
-	e.Field("name")
-	e.String(v.Name)
-	e.Field("scores")
-	runtime.EncodeMap(e, v.Scores, (*runtime.Encoder).String, func(e *runtime.Encoder, n int) { e.Int(int64(n)) })
-	e.EndStruct()
-}
-
-func (benchUserCodec) DecodeMember(d *runtime.Decoder, v *benchUser) {
-	n := d.BeginStruct()
-	for range n {
-		switch name := d.FieldName(); name {
-		case "id":
-			v.ID = d.String()
-		case "joined":
-			v.Joined = d.Time()
-		case "name":
-			v.Name = d.String()
-		case "scores":
-			runtime.DecodeMap(d, &v.Scores, (*runtime.Decoder).String, func(d *runtime.Decoder) int { return int(d.Int(64)) })
-		default:
-			d.UnknownField("benchUser", name)
-		}
-	}
-	d.EndStruct()
-}
+// benchUser is the element type of the README's example, with the codec
+// setgen generates for it.
+type (
+	benchUser      = testtypes.User
+	benchUserCodec = testtypes.UserCodec
+)
 
 func benchUserN(i int) benchUser {
 	return benchUser{
@@ -70,12 +33,21 @@ func benchUserN(i int) benchUser {
 
 func mustMarshal(b *testing.B, u benchUser) string {
 	b.Helper()
-	s, err := runtime.Marshal(benchUserCodec{}, &u)
+	s, err := benchUserCodec{}.Append(nil, &u)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return s
+	return string(s)
 }
+
+// marshal encodes u as a member string, as a caller of raw rueidis would.
+func marshal(u *benchUser) (string, error) {
+	b, err := benchUserCodec{}.Append(nil, u)
+	return string(b), err
+}
+
+// unmarshal decodes a member string.
+func unmarshal(s string, u *benchUser) error { return benchUserCodec{}.Decode([]byte(s), u) }
 
 // parallelism makes b.RunParallel use about 32 goroutines, as a busy
 // service would.
@@ -142,14 +114,14 @@ func BenchmarkRuntime(b *testing.B) {
 	})
 	// The same with the canonical encoding done per call: what remains
 	// between this and typed is the breaker and retry wrapper.
-	b.Run("Contains/uncached/parallel32/rueidis+runtime.Marshal", func(b *testing.B) {
+	b.Run("Contains/uncached/parallel32/rueidis+UserCodec", func(b *testing.B) {
 		c := uncached.Client()
 		b.ReportAllocs()
 		b.SetParallelism(parallelism())
 		b.RunParallel(func(pb *testing.PB) {
 			i := 0
 			for pb.Next() {
-				m, err := runtime.Marshal(benchUserCodec{}, &users[i%members])
+				m, err := marshal(&users[i%members])
 				if err != nil {
 					b.Error(err)
 					return
@@ -228,11 +200,11 @@ func BenchmarkRuntime(b *testing.B) {
 			}
 		}
 	})
-	b.Run("Contains/cached-hit/rueidis+runtime.Marshal", func(b *testing.B) {
+	b.Run("Contains/cached-hit/rueidis+UserCodec", func(b *testing.B) {
 		c := cached.Client()
 		b.ReportAllocs()
 		for b.Loop() {
-			m, err := runtime.Marshal(benchUserCodec{}, &hot)
+			m, err := marshal(&hot)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -305,76 +277,17 @@ func BenchmarkRuntime(b *testing.B) {
 	})
 }
 
-// BenchmarkCodec compares the generated-style canonical codec with msgpack
-// reflection on the seed's User type (4 fields, a 3-entry map).
-func BenchmarkCodec(b *testing.B) {
-	u := benchUserN(42)
-	enc := mustMarshal(b, u)
-	b.Run("Encode/setgen", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := runtime.Marshal(benchUserCodec{}, &u); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Encode/msgpack-sorted", func(b *testing.B) {
-		// One reused encoder and buffer: msgpack's best case.
-		var buf bytes.Buffer
-		me := msgpack.NewEncoder(&buf)
-		me.SetSortMapKeys(true)
-		b.ReportAllocs()
-		for b.Loop() {
-			buf.Reset()
-			if err := me.Encode(&u); err != nil {
-				b.Fatal(err)
-			}
-			_ = buf.String() // a member is a string, as runtime.Marshal returns
-		}
-	})
-	b.Run("Encode/msgpack.Marshal", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := msgpack.Marshal(&u); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	mp, err := msgpack.Marshal(&u)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("Decode/setgen", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var v benchUser
-			if err := runtime.Unmarshal(benchUserCodec{}, enc, &v); err != nil || v.ID != u.ID {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("Decode/msgpack.Unmarshal", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			var v benchUser
-			if err := msgpack.Unmarshal(mp, &v); err != nil || v.ID != u.ID {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
 // TestBenchCodecAgrees makes sure the benchmarked codec round-trips, so the
 // codec figures measure a correct codec.
 func TestBenchCodecAgrees(t *testing.T) {
 	for i := range 50 {
 		u := benchUserN(i)
-		s, err := runtime.Marshal(benchUserCodec{}, &u)
+		s, err := marshal(&u)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var v benchUser
-		if err := runtime.Unmarshal(benchUserCodec{}, s, &v); err != nil {
+		if err := unmarshal(s, &v); err != nil {
 			t.Fatal(err)
 		}
 		if v.ID != u.ID || v.Name != u.Name || !v.Joined.Equal(u.Joined) || fmt.Sprint(v.Scores) != fmt.Sprint(u.Scores) {
@@ -388,10 +301,10 @@ func TestBenchCodecAgrees(t *testing.T) {
 		for k := 20 + i - 1; k >= 0; k-- {
 			big2[fmt.Sprint("k", k)] = k
 		}
-		b1, err1 := runtime.Marshal(benchUserCodec{}, &benchUser{ID: "x", Scores: big1})
-		b2, err2 := runtime.Marshal(benchUserCodec{}, &benchUser{ID: "x", Scores: big2})
+		b1, err1 := marshal(&benchUser{ID: "x", Scores: big1})
+		b2, err2 := marshal(&benchUser{ID: "x", Scores: big2})
 		var bv benchUser
-		if err1 != nil || err2 != nil || b1 != b2 || runtime.Unmarshal(benchUserCodec{}, b1, &bv) != nil || fmt.Sprint(bv.Scores) != fmt.Sprint(big1) {
+		if err1 != nil || err2 != nil || b1 != b2 || unmarshal(b1, &bv) != nil || fmt.Sprint(bv.Scores) != fmt.Sprint(big1) {
 			t.Fatalf("map of %d entries: not canonical or no round trip (%v, %v)", len(big1), err1, err2)
 		}
 		// The canonical encoding is also plain msgpack.

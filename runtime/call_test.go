@@ -21,11 +21,13 @@ import (
 // gomock rueidis client: every command the runtime sends must be expected,
 // so "no network I/O" is checked by the absence of an expectation.
 
-// rawCodec stores strings as their raw bytes (a named string type's codec).
+// rawCodec stores strings as their raw bytes, as the generated codec of a
+// named string type does. (These unit tests are inside package runtime,
+// which the generated test types in internal/testtypes import.)
 type rawCodec struct{}
 
-func (rawCodec) EncodeMember(e *Encoder, v *string) { e.RawString(*v) }
-func (rawCodec) DecodeMember(d *Decoder, v *string) { *v = d.RawString() }
+func (rawCodec) Append(b []byte, v *string) ([]byte, error) { return append(b, *v...), nil }
+func (rawCodec) Decode(src []byte, v *string) error         { *v = string(src); return nil }
 
 var (
 	errRead = &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
@@ -356,8 +358,10 @@ func TestBreakerIgnoresLocalErrors(t *testing.T) {
 
 type failCodec struct{}
 
-func (failCodec) EncodeMember(e *Encoder, v *string) { e.Fail(errors.New("cannot encode " + *v)) }
-func (failCodec) DecodeMember(d *Decoder, v *string) { d.Fail(errors.New("cannot decode")) }
+func (failCodec) Append(b []byte, v *string) ([]byte, error) {
+	return b, errors.New("cannot encode " + *v)
+}
+func (failCodec) Decode(src []byte, v *string) error { return errors.New("cannot decode") }
 
 func TestRetrySafeCommands(t *testing.T) {
 	cm, client := mockManager(t, false, func(o *Options) { o.RetryMaxAttempts = 3 })

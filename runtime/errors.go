@@ -3,6 +3,8 @@ package runtime
 import (
 	"errors"
 	"fmt"
+
+	"github.com/setgen/setgen/runtime/codec"
 )
 
 // Sentinel errors. Every error returned by a set wraps one of these or the
@@ -15,10 +17,10 @@ var (
 
 	// ErrDecode means a member stored in Redis does not decode as the set's
 	// element type. The error names the key and shows the member's bytes.
-	ErrDecode = errors.New("setgen: member does not decode")
+	ErrDecode = codec.ErrDecode
 
 	// ErrEncode means a value could not be encoded as a member.
-	ErrEncode = errors.New("setgen: value does not encode")
+	ErrEncode = codec.ErrEncode
 
 	// ErrInvalidArgument means a call's arguments can never succeed: an empty
 	// key, a nil set or manager, a non-positive count or duration, or sets of

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/setgen/setgen/internal/testtypes"
 	"github.com/setgen/setgen/runtime"
 )
 
@@ -50,13 +51,6 @@ func ExampleNewConnectionManager_invalidOptions() {
 	// true
 }
 
-// tagCodec stores a string as its raw bytes, as setgen does for a named
-// string type (type Tag string).
-type tagCodec struct{}
-
-func (tagCodec) EncodeMember(e *runtime.Encoder, v *string) { e.RawString(*v) }
-func (tagCodec) DecodeMember(d *runtime.Decoder, v *string) { *v = d.RawString() }
-
 func ExampleNewSet() {
 	addr, stop := startExampleRedis()
 	defer stop()
@@ -68,7 +62,9 @@ func ExampleNewSet() {
 	defer cm.Close()
 	ctx := context.Background()
 
-	tags := runtime.NewSet[string](cm, "tags.TagSet", "tags", tagCodec{})
+	// testtypes.Str is `type Str string`; StrCodec is what setgen generated
+	// for it (a named string is stored as its raw bytes).
+	tags := runtime.NewSet[testtypes.Str](cm, "tags.TagSet", "tags", testtypes.StrCodec{})
 	n, _ := tags.Add(ctx, "go", "redis", "go")
 	fmt.Println("key:", tags.Key(), "added:", n)
 	ok, _ := tags.Contains(ctx, "redis")

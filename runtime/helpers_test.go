@@ -6,48 +6,27 @@ import (
 	"time"
 
 	"github.com/setgen/setgen/internal/redistest"
+	"github.com/setgen/setgen/internal/testtypes"
 	"github.com/setgen/setgen/runtime"
 )
 
-// strCodec stores strings as their raw bytes, like a generated codec for a
-// named string type.
+// strCodec is the generated codec of a named string type (stored as its
+// raw bytes), used for plain strings.
 type strCodec struct{}
 
-func (strCodec) EncodeMember(e *runtime.Encoder, v *string) { e.RawString(*v) }
-func (strCodec) DecodeMember(d *runtime.Decoder, v *string) { *v = d.RawString() }
-
-// item is a small struct with a hand-written canonical codec, like the ones
-// setgen generates.
-type item struct {
-	ID   string
-	Tags map[string]int
+func (strCodec) Append(b []byte, v *string) ([]byte, error) {
+	return testtypes.StrCodec{}.Append(b, (*testtypes.Str)(v))
 }
 
-type itemCodec struct{}
-
-func (itemCodec) EncodeMember(e *runtime.Encoder, v *item) {
-	e.BeginStruct()
-	e.Field("id")
-	e.String(v.ID)
-	e.Field("tags")
-	runtime.EncodeMap(e, v.Tags, (*runtime.Encoder).String, func(e *runtime.Encoder, n int) { e.Int(int64(n)) })
-	e.EndStruct()
+func (strCodec) Decode(src []byte, v *string) error {
+	return testtypes.StrCodec{}.Decode(src, (*testtypes.Str)(v))
 }
 
-func (itemCodec) DecodeMember(d *runtime.Decoder, v *item) {
-	n := d.BeginStruct()
-	for range n {
-		switch name := d.FieldName(); name {
-		case "id":
-			v.ID = d.String()
-		case "tags":
-			runtime.DecodeMap(d, &v.Tags, (*runtime.Decoder).String, func(d *runtime.Decoder) int { return int(d.Int(64)) })
-		default:
-			d.UnknownField("item", name)
-		}
-	}
-	d.EndStruct()
-}
+// item is a small struct with a generated codec.
+type (
+	item      = testtypes.Item
+	itemCodec = testtypes.ItemCodec
+)
 
 func newManager(t testing.TB, srv *redistest.Server, mod func(*runtime.Options)) *runtime.ConnectionManager {
 	t.Helper()

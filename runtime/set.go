@@ -102,18 +102,6 @@ func (s *Set[T]) ready() error {
 
 func (s *Set[T]) b() rueidis.Builder { return s.cm.client.B() }
 
-func (s *Set[T]) encode(members []T) ([]string, error) {
-	out := make([]string, len(members))
-	for i := range members {
-		m, err := Marshal(s.codec, &members[i])
-		if err != nil {
-			return nil, fmt.Errorf("member %d: %w", i, err)
-		}
-		out[i] = m
-	}
-	return out, nil
-}
-
 // decode decodes raw members, keeping those that decode and joining the
 // errors of those that do not.
 func (s *Set[T]) decode(raw []string) ([]T, error) {
@@ -130,7 +118,7 @@ func (s *Set[T]) decodeSplit(raw []string) ([]T, []string, error) {
 	)
 	for _, r := range raw {
 		var v T
-		if err := Unmarshal(s.codec, r, &v); err != nil {
+		if err := s.decodeMember(r, &v); err != nil {
 			errs = append(errs, newDecodeError(s.key, r, err))
 			bad = append(bad, r)
 			continue
@@ -183,7 +171,7 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 	if len(members) == 0 {
 		return 0, nil
 	}
-	enc, err := s.encode(members)
+	enc, err := s.encodeAll(members)
 	if err != nil {
 		return 0, err
 	}
@@ -259,7 +247,7 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 	if err := s.ready(); err != nil {
 		return false, s.opErr("Contains", err)
 	}
-	mem, err := Marshal(s.codec, &m)
+	mem, err := s.encodeMember(&m)
 	if err != nil {
 		return false, s.opErr("Contains", err)
 	}
@@ -267,15 +255,16 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 	err = s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
 		var r rueidis.RedisResult
 		if s.cm.cacheOn {
-			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem).Cache(), s.cm.opts.CacheTTL)
+			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.s).Cache(), s.cm.opts.CacheTTL)
 			s.cm.countCache(r)
 		} else {
-			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem).Build())
+			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem.s).Build())
 		}
 		var err error
 		found, err = r.AsBool()
 		return err
 	})
+	mem.release(err)
 	return found, s.opErr("Contains", err)
 }
 
@@ -288,36 +277,43 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
 	if len(ms) == 0 {
 		return []bool{}, nil
 	}
-	enc, err := s.encode(ms)
+	enc, err := s.encodeAll(ms)
 	if err != nil {
 		return nil, s.opErr("ContainsMany", err)
 	}
 	out := make([]bool, 0, len(enc))
-	for start := 0; start < len(enc); start += batchSize * pipelineSize {
-		chunk := enc[start:min(len(enc), start+batchSize*pipelineSize)]
+	// Cached, each member is its own cache entry (SISMEMBER), so any subset
+	// of members asked before hits; uncached, SMISMEMBER in batches.
+	step := batchSize * pipelineSize
+	if s.cm.cacheOn {
+		step = pipelineSize
+	}
+	for start := 0; start < len(enc); start += step {
+		chunk := enc[start:min(len(enc), start+step)]
 		var part []bool
 		err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
 			part = part[:0]
 			b := s.b()
-			var res []rueidis.RedisResult
 			if s.cm.cacheOn {
-				cmds := make([]rueidis.CacheableTTL, 0, (len(chunk)+batchSize-1)/batchSize)
-				for i := 0; i < len(chunk); i += batchSize {
-					c := b.Smismember().Key(s.key).Member(chunk[i:min(len(chunk), i+batchSize)]...).Cache()
-					cmds = append(cmds, rueidis.CT(c, s.cm.opts.CacheTTL))
+				cmds := make([]rueidis.CacheableTTL, len(chunk))
+				for i, m := range chunk {
+					cmds[i] = rueidis.CT(b.Sismember().Key(s.key).Member(m).Cache(), s.cm.opts.CacheTTL)
 				}
-				res = s.cm.client.DoMultiCache(ctx, cmds...)
-				for _, r := range res {
+				for _, r := range s.cm.client.DoMultiCache(ctx, cmds...) {
 					s.cm.countCache(r)
+					v, err := r.AsBool()
+					if err != nil {
+						return err
+					}
+					part = append(part, v)
 				}
-			} else {
-				cmds := make(rueidis.Commands, 0, (len(chunk)+batchSize-1)/batchSize)
-				for i := 0; i < len(chunk); i += batchSize {
-					cmds = append(cmds, b.Smismember().Key(s.key).Member(chunk[i:min(len(chunk), i+batchSize)]...).Build())
-				}
-				res = s.cm.client.DoMulti(ctx, cmds...)
+				return nil
 			}
-			for _, r := range res {
+			cmds := make(rueidis.Commands, 0, (len(chunk)+batchSize-1)/batchSize)
+			for i := 0; i < len(chunk); i += batchSize {
+				cmds = append(cmds, b.Smismember().Key(s.key).Member(chunk[i:min(len(chunk), i+batchSize)]...).Build())
+			}
+			for _, r := range s.cm.client.DoMulti(ctx, cmds...) {
 				v, err := r.AsIntSlice()
 				if err != nil {
 					return err
@@ -425,7 +421,7 @@ func (s *Set[T]) All(ctx context.Context) iter.Seq2[T, error] {
 			}
 			for _, r := range e.Elements {
 				var v T
-				if err := Unmarshal(s.codec, r, &v); err != nil {
+				if err := s.decodeMember(r, &v); err != nil {
 					if !yield(zero, s.opErr("All", newDecodeError(s.key, r, err))) {
 						return
 					}

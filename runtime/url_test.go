@@ -163,3 +163,31 @@ func TestParseURLErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseURL: ParseURL never panics, and its errors never show the
+// password of the URL.
+func FuzzParseURL(f *testing.F) {
+	f.Add("redis", "user", "s3cret-pass", "localhost:6379", "/1", "db=2&key_prefix=x")
+	f.Add("rediss", "", "pw%zzpw", "[::1]:7000", "", "tls_server_name=n")
+	f.Add("unix", "u", "password", "", "/tmp/r.sock", "db=1")
+	f.Add("redis", "u", "p@ss:word/", "h:port", "/x", "bogus=1")
+	f.Fuzz(func(t *testing.T, scheme, user, pass, host, path, query string) {
+		u := url.URL{Scheme: scheme, User: url.UserPassword(user, pass), Host: host, Path: path, RawQuery: query}
+		raw := u.String()
+		for _, in := range []string{raw, scheme + "://" + user + ":" + pass + "@" + host + path + "?" + query} {
+			o, err := runtime.ParseURL(in)
+			if err == nil {
+				if len(o.Addrs) == 0 {
+					t.Fatalf("ParseURL(%q) succeeded without an address", in)
+				}
+				continue
+			}
+			// Only a password that cannot be confused with other parts of the input counts.
+			if len(pass) >= 6 && !strings.Contains(scheme+user+host+path+query, pass) &&
+				!strings.Contains("setgen: parse URL: unknown option scheme is not redis, rediss or unix", pass) &&
+				strings.Contains(err.Error(), pass) {
+				t.Fatalf("ParseURL(%q) error shows the password: %v", in, err)
+			}
+		}
+	})
+}

@@ -10,7 +10,8 @@
 //
 // setgen writes user_set.go next to the source: the UserSet type (every
 // method of a Redis set: Add, Remove, Contains, Members, Union, ...), its
-// UserSetAPI interface, NewUserSet, and a canonical msgpack codec for User.
+// UserSetAPI interface, NewUserSet, and UserCodec, the canonical MessagePack
+// codec of User.
 // With -mock it also writes usersmock/user_set_mock.go, a go.uber.org/mock
 // mock of UserSetAPI for unit tests.
 //
@@ -24,6 +25,7 @@
 //	              go:generate line stands directly above one type declaration
 //	-mock         also write <pkg>mock/<t>_set_mock.go
 //	-output FILE  write every set into FILE instead of <t>_set.go
+//	-tag json     name struct fields by their json tags instead of msgpack tags
 //
 // Any named type is accepted: structs, named strings (stored as their raw
 // bytes, so redis-cli and other languages can read them), integers, slices
@@ -59,8 +61,9 @@ func run(args []string, stderr io.Writer) int {
 	typeNames := fs.String("type", "", "comma-separated list of type names (default: the type below the go:generate line)")
 	mock := fs.Bool("mock", false, "also write a gomock mock of each set's interface into <pkg>mock/")
 	output := fs.String("output", "", "write every set into this file instead of <t>_set.go")
+	tag := fs.String("tag", "msgpack", "the struct tag that names fields: msgpack or json")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: setgen [-type T1,T2] [-mock] [-output file] [directory]")
+		fmt.Fprintln(stderr, "usage: setgen [-type T1,T2] [-mock] [-output file] [-tag msgpack|json] [directory]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -70,7 +73,12 @@ func run(args []string, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	cfg := gen.Config{Dir: ".", Mock: *mock, Output: *output}
+	if *tag != "msgpack" && *tag != "json" {
+		fmt.Fprintf(stderr, "setgen: -tag %q: want msgpack or json\n", *tag)
+		fs.Usage()
+		return 2
+	}
+	cfg := gen.Config{Dir: ".", Mock: *mock, Output: *output, Tag: *tag}
 	if fs.NArg() == 1 {
 		cfg.Dir = fs.Arg(0)
 	}

@@ -56,14 +56,14 @@ type SessionIDSetAPI interface {
 }
 
 // SessionIDSet is a Redis set of SessionID values stored at one key. It is safe for concurrent use;
-// a nil *SessionIDSet returns errors, never panics. Members are stored in sessionIDCodec's canonical encoding.
+// a nil *SessionIDSet returns errors, never panics. Members are stored in SessionIDCodec's canonical encoding.
 type SessionIDSet runtime.Set[SessionID]
 
 var _ SessionIDSetAPI = (*SessionIDSet)(nil)
 
 // NewSessionIDSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewSessionIDSet(cm *runtime.ConnectionManager, key string) *SessionIDSet {
-	return (*SessionIDSet)(runtime.NewSet[SessionID](cm, "sessions.SessionIDSet", key, sessionIDCodec{}))
+	return (*SessionIDSet)(runtime.NewSet[SessionID](cm, "sessions.SessionIDSet", key, SessionIDCodec{}))
 }
 
 func (s *SessionIDSet) core() *runtime.Set[SessionID] {
@@ -186,21 +186,25 @@ func (s *SessionIDSet) TTL(ctx context.Context) (time.Duration, error) {
 	return s.core().TTL(ctx)
 }
 
-// sessionIDCodec is the canonical codec of SessionID (see runtime.Encoder).
-type sessionIDCodec struct{}
+// SessionIDCodec is the canonical codec of SessionID: equal values encode to identical bytes, and Decode
+// accepts nothing else. It implements runtime.Codec[SessionID].
+type SessionIDCodec struct{}
 
-// EncodeMember stores the value as its raw bytes, so other clients can read and write them.
-func (c sessionIDCodec) EncodeMember(e *runtime.Encoder, v *SessionID) {
-	e.RawString(string(*v))
+var _ runtime.Codec[SessionID] = SessionIDCodec{}
+
+// Append appends v's raw bytes: a SessionID is stored as it is, so other clients can read and write it.
+func (c SessionIDCodec) Append(b []byte, v *SessionID) ([]byte, error) {
+	return append(b, *v...), nil
 }
 
-// DecodeMember reads a value written by EncodeMember.
-func (c sessionIDCodec) DecodeMember(d *runtime.Decoder, v *SessionID) {
-	*v = SessionID(d.RawString())
+// Decode sets v to src's bytes.
+func (c SessionIDCodec) Decode(src []byte, v *SessionID) error {
+	*v = SessionID(string(src))
+	return nil
 }
 
 // guard fails to compile when a type this codec was generated from has changed;
 // run go generate again.
-func (sessionIDCodec) guard(v0 SessionID) {
+func (SessionIDCodec) guard(v0 SessionID) {
 	_ = (*string)(&v0)
 }

@@ -5,6 +5,7 @@ package sessions
 import (
 	"context"
 	"github.com/setgen/setgen/runtime"
+	"github.com/setgen/setgen/runtime/codec"
 	"iter"
 	"time"
 )
@@ -56,14 +57,14 @@ type SessionSetAPI interface {
 }
 
 // SessionSet is a Redis set of Session values stored at one key. It is safe for concurrent use;
-// a nil *SessionSet returns errors, never panics. Members are stored in sessionCodec's canonical encoding.
+// a nil *SessionSet returns errors, never panics. Members are stored in SessionCodec's canonical encoding.
 type SessionSet runtime.Set[Session]
 
 var _ SessionSetAPI = (*SessionSet)(nil)
 
 // NewSessionSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewSessionSet(cm *runtime.ConnectionManager, key string) *SessionSet {
-	return (*SessionSet)(runtime.NewSet[Session](cm, "sessions.SessionSet", key, sessionCodec{}))
+	return (*SessionSet)(runtime.NewSet[Session](cm, "sessions.SessionSet", key, SessionCodec{}))
 }
 
 func (s *SessionSet) core() *runtime.Set[Session] {
@@ -186,59 +187,146 @@ func (s *SessionSet) TTL(ctx context.Context) (time.Duration, error) {
 	return s.core().TTL(ctx)
 }
 
-// sessionCodec is the canonical codec of Session (see runtime.Encoder).
-type sessionCodec struct{}
+// SessionCodec is the canonical codec of Session: equal values encode to identical bytes, and Decode
+// accepts nothing else. It implements runtime.Codec[Session].
+type SessionCodec struct{}
 
-// EncodeMember writes v in canonical msgpack.
-func (c sessionCodec) EncodeMember(e *runtime.Encoder, v *Session) {
-	c.encSession(e, v)
+var _ runtime.Codec[Session] = SessionCodec{}
+
+// Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
+func (c SessionCodec) Append(b []byte, v *Session) ([]byte, error) {
+	return c.appendSession(b, v, 0)
 }
 
-// DecodeMember reads a value written by EncodeMember.
-func (c sessionCodec) DecodeMember(d *runtime.Decoder, v *Session) {
-	c.decSession(d, v)
+// Decode decodes src, which must be exactly the canonical encoding of one Session, into v; anything else is an error wrapping runtime.ErrDecode.
+func (c SessionCodec) Decode(src []byte, v *Session) error {
+	r := codec.NewReader(src)
+	*v = Session{}
+	if err := c.decodeSession(&r, v); err != nil {
+		return err
+	}
+	return r.Done()
 }
 
-// encSession writes a Session as a msgpack map of its non-zero fields, sorted by name.
-func (c sessionCodec) encSession(e *runtime.Encoder, v *Session) {
-	e.BeginStruct()
-	e.Field("id")
-	e.String(string(v.ID))
-	e.Field("started")
-	e.Time(v.Started)
-	e.Field("user_data")
-	runtime.EncodeMap(e, v.UserData, func(e *runtime.Encoder, k1 string) {
-		e.String(k1)
-	}, func(e *runtime.Encoder, x1 string) {
-		e.String(x1)
-	})
-	e.EndStruct()
+// appendSession appends the canonical encoding of a Session: a map of its non-zero fields in name order.
+func (c SessionCodec) appendSession(b []byte, v *Session, depth int) ([]byte, error) {
+	if depth > codec.MaxDepth {
+		return b, codec.TooDeep()
+	}
+	b, h := codec.BeginStruct(b, 3)
+	n := 0
+	if v.ID != "" {
+		b = append(b, "\xa2id"...)
+		b = codec.AppendString(b, string(v.ID))
+		n++
+	}
+	if !v.Started.IsZero() {
+		b = append(b, "\xa7started"...)
+		b = codec.AppendTime(b, v.Started)
+		n++
+	}
+	if len(v.UserData) != 0 {
+		b = append(b, "\xa9user_data"...)
+		var eb1 [8]codec.Entry[string, string]
+		b = codec.AppendMapHeader(b, len(v.UserData))
+		for _, e1 := range codec.SortedEntries(v.UserData, eb1[:0]) {
+			b = codec.AppendString(b, e1.Key)
+			b = codec.AppendString(b, e1.Val)
+		}
+		n++
+	}
+	return codec.EndStruct(b, h, n), nil
 }
 
-// decSession reads a Session written by encSession.
-func (c sessionCodec) decSession(d *runtime.Decoder, v *Session) {
-	for n := d.BeginStruct(); n > 0 && d.Err() == nil; n-- {
-		switch f := d.FieldName(); f {
+// decodeSession decodes the canonical encoding of a Session into the zero value at v.
+func (c SessionCodec) decodeSession(r *codec.Reader, v *Session) error {
+	if err := r.Enter(); err != nil {
+		return err
+	}
+	n, err := r.MapHeader()
+	if err != nil {
+		return err
+	}
+	last := -1
+	for ; n > 0; n-- {
+		ks := r.Pos()
+		name, err := r.StringBytes()
+		if err != nil {
+			return err
+		}
+		switch string(name) {
 		case "id":
-			v.ID = SessionID(d.String())
+			if last >= 0 {
+				return r.Unknown(ks, "Session", name, true)
+			}
+			last = 0
+			{
+				var x1 string
+				if x1, err = r.String(); err != nil {
+					return codec.InField(err, "id")
+				}
+				v.ID = SessionID(x1)
+			}
+			if v.ID == "" {
+				return codec.InField(r.Zero(ks), "id")
+			}
 		case "started":
-			v.Started = d.Time()
+			if last >= 1 {
+				return r.Unknown(ks, "Session", name, true)
+			}
+			last = 1
+			if v.Started, err = r.Time(); err != nil {
+				return codec.InField(err, "started")
+			}
+			if v.Started.IsZero() {
+				return codec.InField(r.Zero(ks), "started")
+			}
 		case "user_data":
-			runtime.DecodeMap(d, &v.UserData, func(d *runtime.Decoder) string {
-				return d.String()
-			}, func(d *runtime.Decoder) string {
-				return d.String()
-			})
+			if last >= 2 {
+				return r.Unknown(ks, "Session", name, true)
+			}
+			last = 2
+			{
+				var n1 int
+				if n1, err = r.MapHeader(); err != nil {
+					return codec.InField(err, "user_data")
+				}
+				if n1 > 0 {
+					m1 := make(map[string]string, n1)
+					var prev1 string
+					for i1 := 0; i1 < n1; i1++ {
+						ks1 := r.Pos()
+						var k1 string
+						if k1, err = r.String(); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "user_data")
+						}
+						if i1 > 0 && !(prev1 < k1) {
+							return codec.InField(r.KeyOrder(ks1), "user_data")
+						}
+						prev1 = k1
+						var x1 string
+						if x1, err = r.String(); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "user_data")
+						}
+						m1[k1] = x1
+					}
+					v.UserData = m1
+				}
+			}
+			if len(v.UserData) == 0 {
+				return codec.InField(r.Zero(ks), "user_data")
+			}
 		default:
-			d.UnknownField("Session", f)
+			return r.Unknown(ks, "Session", name, false)
 		}
 	}
-	d.EndStruct()
+	r.Leave()
+	return nil
 }
 
 // guard fails to compile when a type this codec was generated from has changed;
 // run go generate again.
-func (sessionCodec) guard(v0 Session, v1 SessionID) {
+func (SessionCodec) guard(v0 Session, v1 SessionID) {
 	var _ struct {
 		ID       SessionID         `msgpack:"id"`
 		UserData map[string]string `msgpack:"user_data"`

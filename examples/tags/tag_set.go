@@ -56,14 +56,14 @@ type TagSetAPI interface {
 }
 
 // TagSet is a Redis set of Tag values stored at one key. It is safe for concurrent use;
-// a nil *TagSet returns errors, never panics. Members are stored in tagCodec's canonical encoding.
+// a nil *TagSet returns errors, never panics. Members are stored in TagCodec's canonical encoding.
 type TagSet runtime.Set[Tag]
 
 var _ TagSetAPI = (*TagSet)(nil)
 
 // NewTagSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewTagSet(cm *runtime.ConnectionManager, key string) *TagSet {
-	return (*TagSet)(runtime.NewSet[Tag](cm, "tags.TagSet", key, tagCodec{}))
+	return (*TagSet)(runtime.NewSet[Tag](cm, "tags.TagSet", key, TagCodec{}))
 }
 
 func (s *TagSet) core() *runtime.Set[Tag] {
@@ -186,21 +186,25 @@ func (s *TagSet) TTL(ctx context.Context) (time.Duration, error) {
 	return s.core().TTL(ctx)
 }
 
-// tagCodec is the canonical codec of Tag (see runtime.Encoder).
-type tagCodec struct{}
+// TagCodec is the canonical codec of Tag: equal values encode to identical bytes, and Decode
+// accepts nothing else. It implements runtime.Codec[Tag].
+type TagCodec struct{}
 
-// EncodeMember stores the value as its raw bytes, so other clients can read and write them.
-func (c tagCodec) EncodeMember(e *runtime.Encoder, v *Tag) {
-	e.RawString(string(*v))
+var _ runtime.Codec[Tag] = TagCodec{}
+
+// Append appends v's raw bytes: a Tag is stored as it is, so other clients can read and write it.
+func (c TagCodec) Append(b []byte, v *Tag) ([]byte, error) {
+	return append(b, *v...), nil
 }
 
-// DecodeMember reads a value written by EncodeMember.
-func (c tagCodec) DecodeMember(d *runtime.Decoder, v *Tag) {
-	*v = Tag(d.RawString())
+// Decode sets v to src's bytes.
+func (c TagCodec) Decode(src []byte, v *Tag) error {
+	*v = Tag(string(src))
+	return nil
 }
 
 // guard fails to compile when a type this codec was generated from has changed;
 // run go generate again.
-func (tagCodec) guard(v0 Tag) {
+func (TagCodec) guard(v0 Tag) {
 	_ = (*string)(&v0)
 }

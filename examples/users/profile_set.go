@@ -5,6 +5,7 @@ package users
 import (
 	"context"
 	"github.com/setgen/setgen/runtime"
+	"github.com/setgen/setgen/runtime/codec"
 	"iter"
 	"time"
 )
@@ -56,14 +57,14 @@ type ProfileSetAPI interface {
 }
 
 // ProfileSet is a Redis set of Profile values stored at one key. It is safe for concurrent use;
-// a nil *ProfileSet returns errors, never panics. Members are stored in profileCodec's canonical encoding.
+// a nil *ProfileSet returns errors, never panics. Members are stored in ProfileCodec's canonical encoding.
 type ProfileSet runtime.Set[Profile]
 
 var _ ProfileSetAPI = (*ProfileSet)(nil)
 
 // NewProfileSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewProfileSet(cm *runtime.ConnectionManager, key string) *ProfileSet {
-	return (*ProfileSet)(runtime.NewSet[Profile](cm, "users.ProfileSet", key, profileCodec{}))
+	return (*ProfileSet)(runtime.NewSet[Profile](cm, "users.ProfileSet", key, ProfileCodec{}))
 }
 
 func (s *ProfileSet) core() *runtime.Set[Profile] {
@@ -186,162 +187,485 @@ func (s *ProfileSet) TTL(ctx context.Context) (time.Duration, error) {
 	return s.core().TTL(ctx)
 }
 
-// profileCodec is the canonical codec of Profile (see runtime.Encoder).
-type profileCodec struct{}
+// ProfileCodec is the canonical codec of Profile: equal values encode to identical bytes, and Decode
+// accepts nothing else. It implements runtime.Codec[Profile].
+type ProfileCodec struct{}
 
-// EncodeMember writes v in canonical msgpack.
-func (c profileCodec) EncodeMember(e *runtime.Encoder, v *Profile) {
-	c.encProfile(e, v)
+var _ runtime.Codec[Profile] = ProfileCodec{}
+
+// Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
+func (c ProfileCodec) Append(b []byte, v *Profile) ([]byte, error) {
+	return c.appendProfile(b, v, 0)
 }
 
-// DecodeMember reads a value written by EncodeMember.
-func (c profileCodec) DecodeMember(d *runtime.Decoder, v *Profile) {
-	c.decProfile(d, v)
-}
-
-// encProfile writes a Profile as a msgpack map of its non-zero fields, sorted by name.
-func (c profileCodec) encProfile(e *runtime.Encoder, v *Profile) {
-	e.BeginStruct()
-	e.Field("labels")
-	runtime.EncodeSlice(e, v.Labels, func(e *runtime.Encoder, x1 string) {
-		e.String(x1)
-	})
-	e.Field("limits")
-	runtime.EncodeMap(e, v.Limits, func(e *runtime.Encoder, k1 int) {
-		e.Int(int64(k1))
-	}, func(e *runtime.Encoder, x1 float64) {
-		e.Float64(x1)
-	})
-	if v.Manager != nil {
-		e.FieldKeep("manager")
-		c.encUser(e, v.Manager)
+// Decode decodes src, which must be exactly the canonical encoding of one Profile, into v; anything else is an error wrapping runtime.ErrDecode.
+func (c ProfileCodec) Decode(src []byte, v *Profile) error {
+	r := codec.NewReader(src)
+	*v = Profile{}
+	if err := c.decodeProfile(&r, v); err != nil {
+		return err
 	}
-	e.Field("projects")
-	runtime.EncodeMap(e, v.Projects, func(e *runtime.Encoder, k1 string) {
-		e.String(k1)
-	}, func(e *runtime.Encoder, x1 Project) {
-		c.encProject(e, &x1)
-	})
-	e.Field("role")
-	e.String(string(v.Role))
-	e.Field("session")
-	e.Int(int64(v.Session))
-	e.Field("user")
-	c.encUser(e, &v.User)
-	e.EndStruct()
+	return r.Done()
 }
 
-// decProfile reads a Profile written by encProfile.
-func (c profileCodec) decProfile(d *runtime.Decoder, v *Profile) {
-	for n := d.BeginStruct(); n > 0 && d.Err() == nil; n-- {
-		switch f := d.FieldName(); f {
+// appendProfile appends the canonical encoding of a Profile: a map of its non-zero fields in name order.
+func (c ProfileCodec) appendProfile(b []byte, v *Profile, depth int) ([]byte, error) {
+	if depth > codec.MaxDepth {
+		return b, codec.TooDeep()
+	}
+	var err error
+	b, h := codec.BeginStruct(b, 7)
+	n := 0
+	if len(v.Labels) != 0 {
+		b = append(b, "\xa6labels"...)
+		b = codec.AppendArrayHeader(b, len(v.Labels))
+		for i1 := range v.Labels {
+			b = codec.AppendString(b, v.Labels[i1])
+		}
+		n++
+	}
+	if len(v.Limits) != 0 {
+		b = append(b, "\xa6limits"...)
+		var eb1 [8]codec.Entry[int, float64]
+		b = codec.AppendMapHeader(b, len(v.Limits))
+		for _, e1 := range codec.SortedEntries(v.Limits, eb1[:0]) {
+			b = codec.AppendInt(b, int64(e1.Key))
+			b = codec.AppendFloat64(b, e1.Val)
+		}
+		n++
+	}
+	if v.Manager != nil {
+		b = append(b, "\xa7manager"...)
+		if v.Manager == nil {
+			b = codec.AppendNil(b)
+		} else {
+			if b, err = c.appendUser(b, v.Manager, depth+1); err != nil {
+				return b, codec.EncodeInField(err, "manager")
+			}
+		}
+		n++
+	}
+	if len(v.Projects) != 0 {
+		b = append(b, "\xa8projects"...)
+		var eb1 [8]codec.Entry[string, Project]
+		b = codec.AppendMapHeader(b, len(v.Projects))
+		for _, e1 := range codec.SortedEntries(v.Projects, eb1[:0]) {
+			b = codec.AppendString(b, e1.Key)
+			if b, err = c.appendProject(b, &e1.Val, depth+1); err != nil {
+				return b, codec.EncodeInField(err, "projects")
+			}
+		}
+		n++
+	}
+	if v.Role != "" {
+		b = append(b, "\xa4role"...)
+		b = codec.AppendString(b, string(v.Role))
+		n++
+	}
+	if v.Session != 0 {
+		b = append(b, "\xa7session"...)
+		b = codec.AppendInt(b, int64(v.Session))
+		n++
+	}
+	{
+		m := len(b)
+		b = append(b, "\xa4user"...)
+		vs := len(b)
+		if b, err = c.appendUser(b, &v.User, depth+1); err != nil {
+			return b, codec.EncodeInField(err, "user")
+		}
+		if codec.IsZero(b[vs:]) {
+			b = b[:m]
+		} else {
+			n++
+		}
+	}
+	return codec.EndStruct(b, h, n), nil
+}
+
+// decodeProfile decodes the canonical encoding of a Profile into the zero value at v.
+func (c ProfileCodec) decodeProfile(r *codec.Reader, v *Profile) error {
+	if err := r.Enter(); err != nil {
+		return err
+	}
+	n, err := r.MapHeader()
+	if err != nil {
+		return err
+	}
+	last := -1
+	for ; n > 0; n-- {
+		ks := r.Pos()
+		name, err := r.StringBytes()
+		if err != nil {
+			return err
+		}
+		switch string(name) {
 		case "labels":
-			runtime.DecodeSlice(d, &v.Labels, func(d *runtime.Decoder) string {
-				return d.String()
-			})
+			if last >= 0 {
+				return r.Unknown(ks, "Profile", name, true)
+			}
+			last = 0
+			{
+				var n1 int
+				if n1, err = r.ArrayHeader(); err != nil {
+					return codec.InField(err, "labels")
+				}
+				if n1 > 0 {
+					v.Labels = make([]string, n1)
+					for i1 := range v.Labels {
+						if v.Labels[i1], err = r.String(); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "labels")
+						}
+					}
+				}
+			}
+			if len(v.Labels) == 0 {
+				return codec.InField(r.Zero(ks), "labels")
+			}
 		case "limits":
-			runtime.DecodeMap(d, &v.Limits, func(d *runtime.Decoder) int {
-				return int(d.Int(runtime.IntSize))
-			}, func(d *runtime.Decoder) float64 {
-				return d.Float64()
-			})
+			if last >= 1 {
+				return r.Unknown(ks, "Profile", name, true)
+			}
+			last = 1
+			{
+				var n1 int
+				if n1, err = r.MapHeader(); err != nil {
+					return codec.InField(err, "limits")
+				}
+				if n1 > 0 {
+					m1 := make(map[int]float64, n1)
+					var prev1 int
+					for i1 := 0; i1 < n1; i1++ {
+						ks1 := r.Pos()
+						var k1 int
+						{
+							var x2 int64
+							if x2, err = r.Int(codec.IntSize); err != nil {
+								return codec.InField(codec.InIndex(err, i1), "limits")
+							}
+							k1 = int(x2)
+						}
+						if i1 > 0 && !(prev1 < k1) {
+							return codec.InField(r.KeyOrder(ks1), "limits")
+						}
+						prev1 = k1
+						var x1 float64
+						if x1, err = r.Float64(); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "limits")
+						}
+						m1[k1] = x1
+					}
+					v.Limits = m1
+				}
+			}
+			if len(v.Limits) == 0 {
+				return codec.InField(r.Zero(ks), "limits")
+			}
 		case "manager":
-			if d.Nil() {
-				v.Manager = nil
-			} else {
+			if last >= 2 {
+				return r.Unknown(ks, "Profile", name, true)
+			}
+			last = 2
+			if !r.Nil() {
 				v.Manager = new(User)
-				c.decUser(d, v.Manager)
+				if err = c.decodeUser(r, v.Manager); err != nil {
+					return codec.InField(err, "manager")
+				}
+			}
+			if v.Manager == nil {
+				return codec.InField(r.Zero(ks), "manager")
 			}
 		case "projects":
-			runtime.DecodeMap(d, &v.Projects, func(d *runtime.Decoder) string {
-				return d.String()
-			}, func(d *runtime.Decoder) Project {
-				var x1 Project
-				c.decProject(d, &x1)
-				return x1
-			})
+			if last >= 3 {
+				return r.Unknown(ks, "Profile", name, true)
+			}
+			last = 3
+			{
+				var n1 int
+				if n1, err = r.MapHeader(); err != nil {
+					return codec.InField(err, "projects")
+				}
+				if n1 > 0 {
+					m1 := make(map[string]Project, n1)
+					var prev1 string
+					for i1 := 0; i1 < n1; i1++ {
+						ks1 := r.Pos()
+						var k1 string
+						if k1, err = r.String(); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "projects")
+						}
+						if i1 > 0 && !(prev1 < k1) {
+							return codec.InField(r.KeyOrder(ks1), "projects")
+						}
+						prev1 = k1
+						var x1 Project
+						if err = c.decodeProject(r, &x1); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "projects")
+						}
+						m1[k1] = x1
+					}
+					v.Projects = m1
+				}
+			}
+			if len(v.Projects) == 0 {
+				return codec.InField(r.Zero(ks), "projects")
+			}
 		case "role":
-			v.Role = Role(d.String())
+			if last >= 4 {
+				return r.Unknown(ks, "Profile", name, true)
+			}
+			last = 4
+			{
+				var x1 string
+				if x1, err = r.String(); err != nil {
+					return codec.InField(err, "role")
+				}
+				v.Role = Role(x1)
+			}
+			if v.Role == "" {
+				return codec.InField(r.Zero(ks), "role")
+			}
 		case "session":
-			v.Session = d.Duration()
+			if last >= 5 {
+				return r.Unknown(ks, "Profile", name, true)
+			}
+			last = 5
+			{
+				var x1 int64
+				if x1, err = r.Int(64); err != nil {
+					return codec.InField(err, "session")
+				}
+				v.Session = time.Duration(x1)
+			}
+			if v.Session == 0 {
+				return codec.InField(r.Zero(ks), "session")
+			}
 		case "user":
-			c.decUser(d, &v.User)
+			if last >= 6 {
+				return r.Unknown(ks, "Profile", name, true)
+			}
+			last = 6
+			vs := r.Pos()
+			if err = c.decodeUser(r, &v.User); err != nil {
+				return codec.InField(err, "user")
+			}
+			if codec.IsZero(r.Since(vs)) {
+				return codec.InField(r.Zero(ks), "user")
+			}
 		default:
-			d.UnknownField("Profile", f)
+			return r.Unknown(ks, "Profile", name, false)
 		}
 	}
-	d.EndStruct()
+	r.Leave()
+	return nil
 }
 
-// encProject writes a Project as a msgpack map of its non-zero fields, sorted by name.
-func (c profileCodec) encProject(e *runtime.Encoder, v *Project) {
-	e.BeginStruct()
-	e.Field("name")
-	e.String(v.Name)
-	e.Field("stars")
-	e.Int(int64(v.Stars))
-	e.EndStruct()
+// appendProject appends the canonical encoding of a Project: a map of its non-zero fields in name order.
+func (c ProfileCodec) appendProject(b []byte, v *Project, depth int) ([]byte, error) {
+	if depth > codec.MaxDepth {
+		return b, codec.TooDeep()
+	}
+	b, h := codec.BeginStruct(b, 2)
+	n := 0
+	if v.Name != "" {
+		b = append(b, "\xa4name"...)
+		b = codec.AppendString(b, v.Name)
+		n++
+	}
+	if v.Stars != 0 {
+		b = append(b, "\xa5stars"...)
+		b = codec.AppendInt(b, int64(v.Stars))
+		n++
+	}
+	return codec.EndStruct(b, h, n), nil
 }
 
-// decProject reads a Project written by encProject.
-func (c profileCodec) decProject(d *runtime.Decoder, v *Project) {
-	for n := d.BeginStruct(); n > 0 && d.Err() == nil; n-- {
-		switch f := d.FieldName(); f {
+// decodeProject decodes the canonical encoding of a Project into the zero value at v.
+func (c ProfileCodec) decodeProject(r *codec.Reader, v *Project) error {
+	if err := r.Enter(); err != nil {
+		return err
+	}
+	n, err := r.MapHeader()
+	if err != nil {
+		return err
+	}
+	last := -1
+	for ; n > 0; n-- {
+		ks := r.Pos()
+		name, err := r.StringBytes()
+		if err != nil {
+			return err
+		}
+		switch string(name) {
 		case "name":
-			v.Name = d.String()
+			if last >= 0 {
+				return r.Unknown(ks, "Project", name, true)
+			}
+			last = 0
+			if v.Name, err = r.String(); err != nil {
+				return codec.InField(err, "name")
+			}
+			if v.Name == "" {
+				return codec.InField(r.Zero(ks), "name")
+			}
 		case "stars":
-			v.Stars = int32(d.Int(32))
+			if last >= 1 {
+				return r.Unknown(ks, "Project", name, true)
+			}
+			last = 1
+			{
+				var x1 int64
+				if x1, err = r.Int(32); err != nil {
+					return codec.InField(err, "stars")
+				}
+				v.Stars = int32(x1)
+			}
+			if v.Stars == 0 {
+				return codec.InField(r.Zero(ks), "stars")
+			}
 		default:
-			d.UnknownField("Project", f)
+			return r.Unknown(ks, "Project", name, false)
 		}
 	}
-	d.EndStruct()
+	r.Leave()
+	return nil
 }
 
-// encUser writes a User as a msgpack map of its non-zero fields, sorted by name.
-func (c profileCodec) encUser(e *runtime.Encoder, v *User) {
-	e.BeginStruct()
-	e.Field("id")
-	e.String(v.ID)
-	e.Field("joined")
-	e.Time(v.Joined)
-	e.Field("name")
-	e.String(v.Name)
-	e.Field("scores")
-	runtime.EncodeMap(e, v.Scores, func(e *runtime.Encoder, k1 string) {
-		e.String(k1)
-	}, func(e *runtime.Encoder, x1 int) {
-		e.Int(int64(x1))
-	})
-	e.EndStruct()
+// appendUser appends the canonical encoding of a User: a map of its non-zero fields in name order.
+func (c ProfileCodec) appendUser(b []byte, v *User, depth int) ([]byte, error) {
+	if depth > codec.MaxDepth {
+		return b, codec.TooDeep()
+	}
+	b, h := codec.BeginStruct(b, 4)
+	n := 0
+	if v.ID != "" {
+		b = append(b, "\xa2id"...)
+		b = codec.AppendString(b, v.ID)
+		n++
+	}
+	if !v.Joined.IsZero() {
+		b = append(b, "\xa6joined"...)
+		b = codec.AppendTime(b, v.Joined)
+		n++
+	}
+	if v.Name != "" {
+		b = append(b, "\xa4name"...)
+		b = codec.AppendString(b, v.Name)
+		n++
+	}
+	if len(v.Scores) != 0 {
+		b = append(b, "\xa6scores"...)
+		var eb1 [8]codec.Entry[string, int]
+		b = codec.AppendMapHeader(b, len(v.Scores))
+		for _, e1 := range codec.SortedEntries(v.Scores, eb1[:0]) {
+			b = codec.AppendString(b, e1.Key)
+			b = codec.AppendInt(b, int64(e1.Val))
+		}
+		n++
+	}
+	return codec.EndStruct(b, h, n), nil
 }
 
-// decUser reads a User written by encUser.
-func (c profileCodec) decUser(d *runtime.Decoder, v *User) {
-	for n := d.BeginStruct(); n > 0 && d.Err() == nil; n-- {
-		switch f := d.FieldName(); f {
+// decodeUser decodes the canonical encoding of a User into the zero value at v.
+func (c ProfileCodec) decodeUser(r *codec.Reader, v *User) error {
+	if err := r.Enter(); err != nil {
+		return err
+	}
+	n, err := r.MapHeader()
+	if err != nil {
+		return err
+	}
+	last := -1
+	for ; n > 0; n-- {
+		ks := r.Pos()
+		name, err := r.StringBytes()
+		if err != nil {
+			return err
+		}
+		switch string(name) {
 		case "id":
-			v.ID = d.String()
+			if last >= 0 {
+				return r.Unknown(ks, "User", name, true)
+			}
+			last = 0
+			if v.ID, err = r.String(); err != nil {
+				return codec.InField(err, "id")
+			}
+			if v.ID == "" {
+				return codec.InField(r.Zero(ks), "id")
+			}
 		case "joined":
-			v.Joined = d.Time()
+			if last >= 1 {
+				return r.Unknown(ks, "User", name, true)
+			}
+			last = 1
+			if v.Joined, err = r.Time(); err != nil {
+				return codec.InField(err, "joined")
+			}
+			if v.Joined.IsZero() {
+				return codec.InField(r.Zero(ks), "joined")
+			}
 		case "name":
-			v.Name = d.String()
+			if last >= 2 {
+				return r.Unknown(ks, "User", name, true)
+			}
+			last = 2
+			if v.Name, err = r.String(); err != nil {
+				return codec.InField(err, "name")
+			}
+			if v.Name == "" {
+				return codec.InField(r.Zero(ks), "name")
+			}
 		case "scores":
-			runtime.DecodeMap(d, &v.Scores, func(d *runtime.Decoder) string {
-				return d.String()
-			}, func(d *runtime.Decoder) int {
-				return int(d.Int(runtime.IntSize))
-			})
+			if last >= 3 {
+				return r.Unknown(ks, "User", name, true)
+			}
+			last = 3
+			{
+				var n1 int
+				if n1, err = r.MapHeader(); err != nil {
+					return codec.InField(err, "scores")
+				}
+				if n1 > 0 {
+					m1 := make(map[string]int, n1)
+					var prev1 string
+					for i1 := 0; i1 < n1; i1++ {
+						ks1 := r.Pos()
+						var k1 string
+						if k1, err = r.String(); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "scores")
+						}
+						if i1 > 0 && !(prev1 < k1) {
+							return codec.InField(r.KeyOrder(ks1), "scores")
+						}
+						prev1 = k1
+						var x1 int
+						{
+							var x2 int64
+							if x2, err = r.Int(codec.IntSize); err != nil {
+								return codec.InField(codec.InIndex(err, i1), "scores")
+							}
+							x1 = int(x2)
+						}
+						m1[k1] = x1
+					}
+					v.Scores = m1
+				}
+			}
+			if len(v.Scores) == 0 {
+				return codec.InField(r.Zero(ks), "scores")
+			}
 		default:
-			d.UnknownField("User", f)
+			return r.Unknown(ks, "User", name, false)
 		}
 	}
-	d.EndStruct()
+	r.Leave()
+	return nil
 }
 
 // guard fails to compile when a type this codec was generated from has changed;
 // run go generate again.
-func (profileCodec) guard(v0 Profile, v1 Project, v2 Role, v3 User) {
+func (ProfileCodec) guard(v0 Profile, v1 Project, v2 Role, v3 User) {
 	var _ struct {
 		User     User               `msgpack:"user"`
 		Role     Role               `msgpack:"role"`

@@ -5,6 +5,7 @@ package users
 import (
 	"context"
 	"github.com/setgen/setgen/runtime"
+	"github.com/setgen/setgen/runtime/codec"
 	"iter"
 	"time"
 )
@@ -56,14 +57,14 @@ type UserSetAPI interface {
 }
 
 // UserSet is a Redis set of User values stored at one key. It is safe for concurrent use;
-// a nil *UserSet returns errors, never panics. Members are stored in userCodec's canonical encoding.
+// a nil *UserSet returns errors, never panics. Members are stored in UserCodec's canonical encoding.
 type UserSet runtime.Set[User]
 
 var _ UserSetAPI = (*UserSet)(nil)
 
 // NewUserSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewUserSet(cm *runtime.ConnectionManager, key string) *UserSet {
-	return (*UserSet)(runtime.NewSet[User](cm, "users.UserSet", key, userCodec{}))
+	return (*UserSet)(runtime.NewSet[User](cm, "users.UserSet", key, UserCodec{}))
 }
 
 func (s *UserSet) core() *runtime.Set[User] {
@@ -186,63 +187,162 @@ func (s *UserSet) TTL(ctx context.Context) (time.Duration, error) {
 	return s.core().TTL(ctx)
 }
 
-// userCodec is the canonical codec of User (see runtime.Encoder).
-type userCodec struct{}
+// UserCodec is the canonical codec of User: equal values encode to identical bytes, and Decode
+// accepts nothing else. It implements runtime.Codec[User].
+type UserCodec struct{}
 
-// EncodeMember writes v in canonical msgpack.
-func (c userCodec) EncodeMember(e *runtime.Encoder, v *User) {
-	c.encUser(e, v)
+var _ runtime.Codec[User] = UserCodec{}
+
+// Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
+func (c UserCodec) Append(b []byte, v *User) ([]byte, error) {
+	return c.appendUser(b, v, 0)
 }
 
-// DecodeMember reads a value written by EncodeMember.
-func (c userCodec) DecodeMember(d *runtime.Decoder, v *User) {
-	c.decUser(d, v)
+// Decode decodes src, which must be exactly the canonical encoding of one User, into v; anything else is an error wrapping runtime.ErrDecode.
+func (c UserCodec) Decode(src []byte, v *User) error {
+	r := codec.NewReader(src)
+	*v = User{}
+	if err := c.decodeUser(&r, v); err != nil {
+		return err
+	}
+	return r.Done()
 }
 
-// encUser writes a User as a msgpack map of its non-zero fields, sorted by name.
-func (c userCodec) encUser(e *runtime.Encoder, v *User) {
-	e.BeginStruct()
-	e.Field("id")
-	e.String(v.ID)
-	e.Field("joined")
-	e.Time(v.Joined)
-	e.Field("name")
-	e.String(v.Name)
-	e.Field("scores")
-	runtime.EncodeMap(e, v.Scores, func(e *runtime.Encoder, k1 string) {
-		e.String(k1)
-	}, func(e *runtime.Encoder, x1 int) {
-		e.Int(int64(x1))
-	})
-	e.EndStruct()
+// appendUser appends the canonical encoding of a User: a map of its non-zero fields in name order.
+func (c UserCodec) appendUser(b []byte, v *User, depth int) ([]byte, error) {
+	if depth > codec.MaxDepth {
+		return b, codec.TooDeep()
+	}
+	b, h := codec.BeginStruct(b, 4)
+	n := 0
+	if v.ID != "" {
+		b = append(b, "\xa2id"...)
+		b = codec.AppendString(b, v.ID)
+		n++
+	}
+	if !v.Joined.IsZero() {
+		b = append(b, "\xa6joined"...)
+		b = codec.AppendTime(b, v.Joined)
+		n++
+	}
+	if v.Name != "" {
+		b = append(b, "\xa4name"...)
+		b = codec.AppendString(b, v.Name)
+		n++
+	}
+	if len(v.Scores) != 0 {
+		b = append(b, "\xa6scores"...)
+		var eb1 [8]codec.Entry[string, int]
+		b = codec.AppendMapHeader(b, len(v.Scores))
+		for _, e1 := range codec.SortedEntries(v.Scores, eb1[:0]) {
+			b = codec.AppendString(b, e1.Key)
+			b = codec.AppendInt(b, int64(e1.Val))
+		}
+		n++
+	}
+	return codec.EndStruct(b, h, n), nil
 }
 
-// decUser reads a User written by encUser.
-func (c userCodec) decUser(d *runtime.Decoder, v *User) {
-	for n := d.BeginStruct(); n > 0 && d.Err() == nil; n-- {
-		switch f := d.FieldName(); f {
+// decodeUser decodes the canonical encoding of a User into the zero value at v.
+func (c UserCodec) decodeUser(r *codec.Reader, v *User) error {
+	if err := r.Enter(); err != nil {
+		return err
+	}
+	n, err := r.MapHeader()
+	if err != nil {
+		return err
+	}
+	last := -1
+	for ; n > 0; n-- {
+		ks := r.Pos()
+		name, err := r.StringBytes()
+		if err != nil {
+			return err
+		}
+		switch string(name) {
 		case "id":
-			v.ID = d.String()
+			if last >= 0 {
+				return r.Unknown(ks, "User", name, true)
+			}
+			last = 0
+			if v.ID, err = r.String(); err != nil {
+				return codec.InField(err, "id")
+			}
+			if v.ID == "" {
+				return codec.InField(r.Zero(ks), "id")
+			}
 		case "joined":
-			v.Joined = d.Time()
+			if last >= 1 {
+				return r.Unknown(ks, "User", name, true)
+			}
+			last = 1
+			if v.Joined, err = r.Time(); err != nil {
+				return codec.InField(err, "joined")
+			}
+			if v.Joined.IsZero() {
+				return codec.InField(r.Zero(ks), "joined")
+			}
 		case "name":
-			v.Name = d.String()
+			if last >= 2 {
+				return r.Unknown(ks, "User", name, true)
+			}
+			last = 2
+			if v.Name, err = r.String(); err != nil {
+				return codec.InField(err, "name")
+			}
+			if v.Name == "" {
+				return codec.InField(r.Zero(ks), "name")
+			}
 		case "scores":
-			runtime.DecodeMap(d, &v.Scores, func(d *runtime.Decoder) string {
-				return d.String()
-			}, func(d *runtime.Decoder) int {
-				return int(d.Int(runtime.IntSize))
-			})
+			if last >= 3 {
+				return r.Unknown(ks, "User", name, true)
+			}
+			last = 3
+			{
+				var n1 int
+				if n1, err = r.MapHeader(); err != nil {
+					return codec.InField(err, "scores")
+				}
+				if n1 > 0 {
+					m1 := make(map[string]int, n1)
+					var prev1 string
+					for i1 := 0; i1 < n1; i1++ {
+						ks1 := r.Pos()
+						var k1 string
+						if k1, err = r.String(); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "scores")
+						}
+						if i1 > 0 && !(prev1 < k1) {
+							return codec.InField(r.KeyOrder(ks1), "scores")
+						}
+						prev1 = k1
+						var x1 int
+						{
+							var x2 int64
+							if x2, err = r.Int(codec.IntSize); err != nil {
+								return codec.InField(codec.InIndex(err, i1), "scores")
+							}
+							x1 = int(x2)
+						}
+						m1[k1] = x1
+					}
+					v.Scores = m1
+				}
+			}
+			if len(v.Scores) == 0 {
+				return codec.InField(r.Zero(ks), "scores")
+			}
 		default:
-			d.UnknownField("User", f)
+			return r.Unknown(ks, "User", name, false)
 		}
 	}
-	d.EndStruct()
+	r.Leave()
+	return nil
 }
 
 // guard fails to compile when a type this codec was generated from has changed;
 // run go generate again.
-func (userCodec) guard(v0 User) {
+func (UserCodec) guard(v0 User) {
 	var _ struct {
 		ID     string         `msgpack:"id"`
 		Name   string         `msgpack:"name"`

@@ -11,50 +11,16 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/setgen/setgen/internal/redistest"
+	"github.com/setgen/setgen/internal/testtypes"
 	"github.com/setgen/setgen/runtime"
 )
 
-// user is the seed README's element type; userCodec is what setgen
-// generates for it (see runtime/bench_test.go in the main module).
-type user struct {
-	ID     string         `msgpack:"id"`
-	Name   string         `msgpack:"name"`
-	Joined time.Time      `msgpack:"joined"`
-	Scores map[string]int `msgpack:"scores"`
-}
-
-type userCodec struct{}
-
-func (userCodec) EncodeMember(e *runtime.Encoder, v *user) {
-	e.BeginStruct()
-	e.Field("id")
-	e.String(v.ID)
-	e.Field("joined")
-	e.Time(v.Joined)
-	e.Field("name")
-	e.String(v.Name)
-	e.Field("scores")
-	runtime.EncodeMap(e, v.Scores, (*runtime.Encoder).String, func(e *runtime.Encoder, n int) { e.Int(int64(n)) })
-	e.EndStruct()
-}
-
-func (userCodec) DecodeMember(d *runtime.Decoder, v *user) {
-	n := d.BeginStruct()
-	for range n {
-		switch name := d.FieldName(); name {
-		case "id":
-			v.ID = d.String()
-		case "joined":
-			v.Joined = d.Time()
-		case "name":
-			v.Name = d.String()
-		case "scores":
-			runtime.DecodeMap(d, &v.Scores, (*runtime.Decoder).String, func(d *runtime.Decoder) int { return int(d.Int(64)) })
-		default:
-			d.UnknownField("user", name)
-		}
-	}
-}
+// user is the README's element type; userCodec is what setgen generates
+// for it (internal/testtypes).
+type (
+	user      = testtypes.User
+	userCodec = testtypes.UserCodec
+)
 
 func userN(i int) user {
 	return user{
@@ -128,11 +94,11 @@ func BenchmarkContains32(b *testing.B) {
 	// member already encoded.
 	encoded := make([]string, members)
 	for i := range users {
-		m, err := runtime.Marshal(userCodec{}, &users[i])
+		m, err := userCodec{}.Append(nil, &users[i])
 		if err != nil {
 			b.Fatal(err)
 		}
-		encoded[i] = m
+		encoded[i] = string(m)
 	}
 	b.Run("rueidis/SISMEMBER-preencoded", func(b *testing.B) {
 		c := uncached.Client()
@@ -200,10 +166,11 @@ func TestSameAnswers(t *testing.T) {
 	if _, err := s.Add(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	enc, err := runtime.Marshal(userCodec{}, &u)
+	encB, err := userCodec{}.Append(nil, &u)
 	if err != nil {
 		t.Fatal(err)
 	}
+	enc := string(encB)
 	if ok, err := rdb.SIsMember(ctx, "users", enc).Result(); err != nil || !ok {
 		t.Fatalf("go-redis SIsMember(canonical bytes) = %v, %v", ok, err)
 	}
