@@ -630,8 +630,11 @@ func (lv locals) rootFuncs(st *setType) []jen.Code {
 	default:
 		encDoc = "Append appends v's canonical MessagePack encoding to b (without allocating when b has room)."
 		decDoc = "Decode decodes src, which must be exactly the canonical encoding of one " + st.name + ", into v; anything else is an error wrapping runtime.ErrDecode."
+		// Grow a buffer without room once, to the estimated size.
+		grow := jen.If(jen.Cap(b.Clone()).Op("-").Len(b.Clone()).Op("<").Lit(st.top.size(0))).Block(
+			b.Clone().Op("=").Qual("slices", "Grow").Call(b.Clone(), jen.Lit(st.top.size(0))))
 		if s, ok := st.top.(*structElem); ok {
-			encBody = []jen.Code{jen.Return(c.Clone().Dot(s.st.enc).Call(b, v, jen.Lit(0)))}
+			encBody = []jen.Code{grow, jen.Return(c.Clone().Dot(s.st.enc).Call(b, v, jen.Lit(0)))}
 			decBody = []jen.Code{
 				r.Clone().Op(":=").Add(cd("NewReader")).Call(src),
 				jen.Op("*").Add(v.Clone()).Op("=").Add(elemT.Clone()).Values(),
@@ -642,6 +645,7 @@ func (lv locals) rootFuncs(st *setType) []jen.Code {
 		}
 		enc := encoder{lv: lv, depth: jen.Lit(0)}
 		at := place{val: derefVal(st.top, v.Clone()), depth: 1, fail: func(e jen.Code) jen.Code { return jen.Return(b.Clone(), e) }}
+		encBody = append(encBody, grow)
 		if st.top.mayFail() {
 			encBody = append(encBody, jen.Var().Add(err.Clone()).Error())
 		}
@@ -670,3 +674,4 @@ func (lv locals) rootFuncs(st *setType) []jen.Code {
 		jen.Line(),
 	}
 }
+

@@ -19,6 +19,10 @@ type elem interface {
 	// mayFail reports whether encoding the value can fail (structs check
 	// their depth, marshalers return errors), so emitters declare err.
 	mayFail() bool
+	// size estimates the encoded size, so that Append grows a small
+	// buffer once: 16 bytes a string, 4 elements a collection, nested
+	// structs by their fields down to depth levels.
+	size(depth int) int
 	accept(v visitor, at place) []jen.Code
 }
 
@@ -171,6 +175,37 @@ func (e *arrayElem) mayFail() bool   { return e.elem.mayFail() }
 func (e *mapElem) mayFail() bool     { return !e.ordered || e.key.mayFail() || e.val.mayFail() }
 func (*marshalerElem) mayFail() bool { return true }
 func (*customElem) mayFail() bool    { return true }
+
+func (e *scalarElem) size(int) int {
+	switch e.prim {
+	case pBool:
+		return 1
+	case pString:
+		return 17
+	case pFloat32:
+		return 5
+	}
+	return 9
+}
+func (*timeElem) size(int) int        { return 10 }
+func (*bytesElem) size(int) int       { return 18 }
+func (e *byteArrayElem) size(int) int { return 5 + int(e.n) }
+func (e *structElem) size(depth int) int {
+	if depth > 2 {
+		return 16
+	}
+	n := 3
+	for _, f := range e.st.fields {
+		n += len(f.name) + 1 + f.elem.size(depth+1)
+	}
+	return n
+}
+func (e *ptrElem) size(depth int) int   { return e.elem.size(depth) }
+func (e *sliceElem) size(depth int) int { return 3 + 4*e.elem.size(depth) }
+func (e *arrayElem) size(depth int) int { return 3 + int(min(e.n, 16))*e.elem.size(depth) }
+func (e *mapElem) size(depth int) int   { return 3 + 4*(e.key.size(depth)+e.val.size(depth)) }
+func (*marshalerElem) size(int) int     { return 24 }
+func (*customElem) size(int) int        { return 16 }
 
 func (e *scalarElem) accept(v visitor, at place) []jen.Code    { return v.visitScalar(e, at) }
 func (e *timeElem) accept(v visitor, at place) []jen.Code      { return v.visitTime(e, at) }

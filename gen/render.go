@@ -220,7 +220,7 @@ func modelSet(l *loaded, st *setType, tag string) error {
 // importAliases renames the imports that would clash with package names.
 func importAliases(scope map[string]token.Position) map[string]string {
 	out := map[string]string{}
-	for _, p := range []string{"bytes", "context", "iter", "time", runtimePath, codecPath} {
+	for _, p := range []string{"bytes", "context", "iter", "slices", "time", runtimePath, codecPath} {
 		name := p[strings.LastIndex(p, "/")+1:]
 		if _, clash := scope[name]; clash {
 			out[p] = "setgen" + name

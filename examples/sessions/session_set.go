@@ -7,6 +7,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -195,6 +196,9 @@ var _ runtime.Codec[Session] = SessionCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c SessionCodec) Append(b []byte, v *Session) ([]byte, error) {
+	if cap(b)-len(b) < 190 {
+		b = slices.Grow(b, 190)
+	}
 	return c.appendSession(b, v, 0)
 }
 

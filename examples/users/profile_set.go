@@ -7,6 +7,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -195,6 +196,9 @@ var _ runtime.Codec[Profile] = ProfileCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c ProfileCodec) Append(b []byte, v *Profile) ([]byte, error) {
+	if cap(b)-len(b) < 807 {
+		b = slices.Grow(b, 807)
+	}
 	return c.appendProfile(b, v, 0)
 }
 

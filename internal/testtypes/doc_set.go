@@ -7,6 +7,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -195,6 +196,9 @@ var _ runtime.Codec[Doc] = DocCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c DocCodec) Append(b []byte, v *Doc) ([]byte, error) {
+	if cap(b)-len(b) < 117 {
+		b = slices.Grow(b, 117)
+	}
 	return c.appendDoc(b, v, 0)
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -195,6 +196,9 @@ var _ runtime.Codec[Flag] = FlagCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c FlagCodec) Append(b []byte, v *Flag) ([]byte, error) {
+	if cap(b)-len(b) < 1 {
+		b = slices.Grow(b, 1)
+	}
 	b = codec.AppendBool(b, bool(*v))
 	return b, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -195,6 +196,9 @@ var _ runtime.Codec[Host] = HostCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c HostCodec) Append(b []byte, v *Host) ([]byte, error) {
+	if cap(b)-len(b) < 24 {
+		b = slices.Grow(b, 24)
+	}
 	var err error
 	{
 		var h1 int

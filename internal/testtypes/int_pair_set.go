@@ -7,6 +7,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -195,6 +196,9 @@ var _ runtime.Codec[IntPair] = IntPairCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c IntPairCodec) Append(b []byte, v *IntPair) ([]byte, error) {
+	if cap(b)-len(b) < 42 {
+		b = slices.Grow(b, 42)
+	}
 	return c.appendIntPair(b, v, 0)
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -195,6 +196,9 @@ var _ runtime.Codec[Item] = ItemCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c ItemCodec) Append(b []byte, v *Item) ([]byte, error) {
+	if cap(b)-len(b) < 135 {
+		b = slices.Grow(b, 135)
+	}
 	return c.appendItem(b, v, 0)
 }
 

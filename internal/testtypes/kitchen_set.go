@@ -10,6 +10,7 @@ import (
 	"iter"
 	"math/big"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -198,6 +199,9 @@ var _ runtime.Codec[Kitchen] = KitchenCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c KitchenCodec) Append(b []byte, v *Kitchen) ([]byte, error) {
+	if cap(b)-len(b) < 1868 {
+		b = slices.Grow(b, 1868)
+	}
 	return c.appendKitchen(b, v, 0)
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -195,6 +196,9 @@ var _ runtime.Codec[Node] = NodeCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c NodeCodec) Append(b []byte, v *Node) ([]byte, error) {
+	if cap(b)-len(b) < 3178 {
+		b = slices.Grow(b, 3178)
+	}
 	return c.appendNode(b, v, 0)
 }
 

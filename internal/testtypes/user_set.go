@@ -7,6 +7,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -195,6 +196,9 @@ var _ runtime.Codec[User] = UserCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c UserCodec) Append(b []byte, v *User) ([]byte, error) {
+	if cap(b)-len(b) < 176 {
+		b = slices.Grow(b, 176)
+	}
 	return c.appendUser(b, v, 0)
 }
 

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // Reader reads canonical MessagePack strictly (see the package
@@ -16,13 +17,18 @@ type Reader struct {
 	b     []byte
 	i     int
 	depth int
+	// strs backs the strings decoded so far: one allocation, sized for
+	// every string the rest of the input can hold, instead of one per
+	// string. A decoded value's strings share it, so it lives as long as
+	// any of them; it is never written below its length.
+	strs []byte
 }
 
 // NewReader returns a Reader of src.
 func NewReader(src []byte) Reader { return Reader{b: src} }
 
 // Reset makes r read src from its start.
-func (r *Reader) Reset(src []byte) { r.b, r.i, r.depth = src, 0, 0 }
+func (r *Reader) Reset(src []byte) { r.b, r.i, r.depth, r.strs = src, 0, 0, nil }
 
 // Pos returns the offset of the next byte to read.
 func (r *Reader) Pos() int { return r.i }
@@ -51,20 +57,26 @@ func (r *Reader) want(what string) error {
 // Done reports trailing bytes as an error.
 func (r *Reader) Done() error {
 	if r.i != len(r.b) {
-		return r.Errorf("%d trailing bytes", len(r.b)-r.i)
+		return r.trailing()
 	}
 	return nil
 }
+
+//go:noinline
+func (r *Reader) trailing() error { return r.Errorf("%d trailing bytes", len(r.b)-r.i) }
 
 // Enter opens a struct level; every Enter is matched by Leave. More than
 // MaxDepth levels is an error.
 func (r *Reader) Enter() error {
 	r.depth++
 	if r.depth > MaxDepth {
-		return r.Errorf("structs nested deeper than %d", MaxDepth)
+		return r.tooDeep()
 	}
 	return nil
 }
+
+//go:noinline
+func (r *Reader) tooDeep() error { return r.Errorf("structs nested deeper than %d", MaxDepth) }
 
 // Leave closes a level opened by Enter.
 func (r *Reader) Leave() { r.depth-- }
@@ -97,6 +109,15 @@ func (r *Reader) Bool() (bool, error) {
 
 // Int64 reads a signed integer in its shortest form.
 func (r *Reader) Int64() (int64, error) {
+	if i := r.i; i < len(r.b) && (r.b[i] <= 0x7f || r.b[i] >= 0xe0) { // fixint: the common, inlined case
+		r.i = i + 1
+		return int64(int8(r.b[i])), nil
+	}
+	return r.int64Slow()
+}
+
+//go:noinline
+func (r *Reader) int64Slow() (int64, error) {
 	if r.i >= len(r.b) {
 		return 0, r.eof("an integer")
 	}
@@ -207,6 +228,15 @@ func (r *Reader) Uint64() (uint64, error) {
 
 // Int reads a signed integer that fits in bits (8, 16, 32 or 64).
 func (r *Reader) Int(bits int) (int64, error) {
+	if i := r.i; i < len(r.b) && (r.b[i] <= 0x7f || r.b[i] >= 0xe0) { // a fixint fits every width
+		r.i = i + 1
+		return int64(int8(r.b[i])), nil
+	}
+	return r.intSlow(bits)
+}
+
+//go:noinline
+func (r *Reader) intSlow(bits int) (int64, error) {
 	start := r.i
 	v, err := r.Int64()
 	if err == nil && bits < 64 && (v < -(1<<(bits-1)) || v >= 1<<(bits-1)) {
@@ -270,6 +300,20 @@ func (r *Reader) Float64() (float64, error) {
 // StringBytes reads a str and returns its bytes without copying; they
 // alias the input.
 func (r *Reader) StringBytes() ([]byte, error) {
+	if r.i < len(r.b) {
+		if c := r.b[r.i]; c&0xe0 == cFixStr { // fixstr: the common, inlined case
+			if j := r.i + 1 + int(c&0x1f); j <= len(r.b) {
+				s := r.b[r.i+1 : j : j]
+				r.i = j
+				return s, nil
+			}
+		}
+	}
+	return r.stringSlow()
+}
+
+//go:noinline
+func (r *Reader) stringSlow() ([]byte, error) {
 	if r.i >= len(r.b) {
 		return nil, r.eof("a string")
 	}
@@ -318,10 +362,19 @@ func (r *Reader) payload(h, min int, what string) ([]byte, error) {
 	return r.b[start:r.i:r.i], nil
 }
 
-// String reads a str (allocating the string).
+// String reads a str. The strings of one input share one allocation.
 func (r *Reader) String() (string, error) {
 	b, err := r.StringBytes()
-	return string(b), err
+	if err != nil || len(b) == 0 {
+		return "", err
+	}
+	if cap(r.strs)-len(r.strs) < len(b) {
+		// Room for this string and any that the input left can hold.
+		r.strs = make([]byte, 0, len(b)+len(r.b)-r.i)
+	}
+	start := len(r.strs)
+	r.strs = append(r.strs, b...)
+	return unsafe.String(&r.strs[start], len(b)), nil
 }
 
 // BinBytes reads a bin and returns its bytes without copying.
@@ -414,6 +467,19 @@ func (r *Reader) TimeValue() (time.Time, error) {
 // ArrayHeader reads the header of an array and returns its length, which
 // is at most the number of bytes left (each element takes at least one).
 func (r *Reader) ArrayHeader() (int, error) {
+	if r.i < len(r.b) {
+		if c := r.b[r.i]; c&0xf0 == cFixArray {
+			if n := int(c & 0x0f); n < len(r.b)-r.i {
+				r.i++
+				return n, nil
+			}
+		}
+	}
+	return r.arraySlow()
+}
+
+//go:noinline
+func (r *Reader) arraySlow() (int, error) {
 	if r.i >= len(r.b) {
 		return 0, r.eof("an array")
 	}
@@ -434,6 +500,19 @@ func (r *Reader) ArrayHeader() (int, error) {
 // MapHeader reads the header of a map and returns its number of entries,
 // which is at most half the number of bytes left.
 func (r *Reader) MapHeader() (int, error) {
+	if r.i < len(r.b) {
+		if c := r.b[r.i]; c&0xf0 == cFixMap {
+			if n := int(c & 0x0f); 2*n < len(r.b)-r.i {
+				r.i++
+				return n, nil
+			}
+		}
+	}
+	return r.mapSlow()
+}
+
+//go:noinline
+func (r *Reader) mapSlow() (int, error) {
 	if r.i >= len(r.b) {
 		return 0, r.eof("a map")
 	}
