@@ -674,4 +674,3 @@ func (lv locals) rootFuncs(st *setType) []jen.Code {
 		jen.Line(),
 	}
 }
-
