@@ -1,13 +1,13 @@
 # setgen — typed, Redis-backed sets for Go.
 #
-#   make test    install redis-server if missing, vet, run every test with -race
+#   make test    install redis-server and python3-msgpack if missing, vet, run every test with -race
 #   make demo    run the examples end to end (REDIS_URL, or an embedded Redis)
 #   make bench   run the benchmarks against a real redis-server
 
 GO      ?= go
 TIMEOUT ?= 25m
 
-.PHONY: test demo bench generate check-fmt redis-server
+.PHONY: test demo bench bench-pairs generate check-fmt redis-server
 
 test: redis-server check-fmt
 	$(GO) vet ./...
@@ -23,6 +23,14 @@ bench: redis-server
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./runtime/ ./examples/users/
 	cd internal/bench && $(GO) test -run '^$$' -bench . -benchmem -count 5 .
 
+# Paired comparisons for BENCHMARKS.md: the bench binary is built once and
+# run N times with -test.count 1, so each run holds every variant side by
+# side; benchstat summarizes.
+PAIRS ?= 8
+bench-pairs: redis-server
+	cd internal/bench && $(GO) test -c -o /tmp/setgen-bench.test . && \
+	for i in $$(seq $(PAIRS)); do /tmp/setgen-bench.test -test.run '^$$' -test.bench 'Codec|Set' -test.benchmem -test.count 1; done | tee results/pairs-codec-set.txt
+
 generate:
 	$(GO) generate ./...
 
@@ -30,14 +38,19 @@ check-fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# redis-server (and redis-cli) come from Debian's packages.
+# redis-server and redis-cli, and Python's msgpack and redis modules (for
+# the interop test of the README's Python snippet), come from Debian's
+# packages.
+DEB_PACKAGES = redis-server redis-tools python3 python3-msgpack python3-redis
+
 redis-server:
-	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then \
+	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 || \
+		! /usr/bin/python3 -c 'import msgpack, redis' >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing redis-server (apt-get)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null; \
+			echo "installing $(DEB_PACKAGES) (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
 		else \
-			echo "redis-server is missing: install it (sudo apt-get install -y redis-server) and run make test again"; exit 1; \
+			echo "missing test dependencies: install them (sudo apt-get install -y $(DEB_PACKAGES)) and run make test again"; exit 1; \
 		fi; \
 	fi
 	@redis-server --version

@@ -293,7 +293,7 @@ func TestBenchCodecAgrees(t *testing.T) {
 		if v.ID != u.ID || v.Name != u.Name || !v.Joined.Equal(u.Joined) || fmt.Sprint(v.Scores) != fmt.Sprint(u.Scores) {
 			t.Fatalf("round trip: %+v != %+v", v, u)
 		}
-		// Maps larger than EncodeMap's stack buffer are canonical too.
+		// Maps larger than the encoder's stack buffer (8 entries) are canonical too.
 		big1, big2 := map[string]int{}, map[string]int{}
 		for k := range 20 + i {
 			big1[fmt.Sprint("k", k)] = k

@@ -210,6 +210,32 @@ func backoff(n int, base, max time.Duration) time.Duration {
 // key is the key the call works on (any of them when they share a slot); on
 // a cluster it picks the breaker: the one of the node whose failure a call
 // on that key's slot last met, else the manager's.
+// fast reports whether a call on key may skip call's machinery because
+// that machinery would do nothing for a successful attempt: the manager
+// is open, ctx is live, the key's breaker is closed with no failure on
+// record, and no node is on record for its slot. The caller then runs
+// one attempt itself and, if it fails, hands its error to replay.
+func (cm *ConnectionManager) fast(ctx context.Context, key string) bool {
+	if cm == nil || ctx == nil || cm.closed.Load() || ctx.Err() != nil {
+		return false
+	}
+	br, _, node := cm.breakerFor(key)
+	return node == "" && !br.suspect.Load()
+}
+
+// replay is call for an attempt that already ran and failed with first:
+// the breaker, the retries and the error handling see first as the first
+// attempt's outcome (nothing is sent twice), then f runs for any retry.
+func (cm *ConnectionManager) replay(ctx context.Context, key string, p retryPolicy, first error, f func(context.Context) error) error {
+	return cm.call(ctx, key, p, func(ctx context.Context) error {
+		if err := first; err != nil {
+			first = nil
+			return err
+		}
+		return f(ctx)
+	})
+}
+
 func (cm *ConnectionManager) call(ctx context.Context, key string, p retryPolicy, f func(context.Context) error) error {
 	if cm == nil {
 		return invalidArg("nil ConnectionManager")

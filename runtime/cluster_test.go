@@ -472,14 +472,14 @@ func testClusterEveryMethod(t *testing.T, c *redistest.Cluster, cm *runtime.Conn
 	// A large set: batched SADD, several SSCAN pages, client-side algebra
 	// over them.
 	big := runtime.NewSet[string](cm, "test.StrSet", k[1]+":big", strCodec{})
-	want := make([]string, 2500)
+	want := make([]string, 12000)
 	for i := range want {
 		want[i] = "m" + strconv.Itoa(i)
 	}
 	n, err = big.Add(ctx, want...)
-	mustN("Add 2500", n, err, 2500)
+	mustN("Add 12000", n, err, 12000)
 	ms, err = big.Members(ctx)
-	mustSet("Members of 2500", ms, err, want...)
+	mustSet("Members of 12000", ms, err, want...)
 	count := 0
 	for _, err := range big.All(ctx) {
 		if err != nil {
@@ -487,17 +487,17 @@ func testClusterEveryMethod(t *testing.T, c *redistest.Cluster, cm *runtime.Conn
 		}
 		count++
 	}
-	if count < 2500 {
-		t.Fatalf("All yielded %d of 2500", count)
+	if count < 12000 {
+		t.Fatalf("All yielded %d of 12000", count)
 	}
 	bools, err := big.ContainsMany(ctx, append(want, "absent")...)
-	if err != nil || len(bools) != 2501 || slices.Contains(bools[:2500], false) || bools[2500] {
-		t.Fatalf("ContainsMany(2501) = %d results, %v", len(bools), err)
+	if err != nil || len(bools) != 12001 || slices.Contains(bools[:12000], false) || bools[12000] {
+		t.Fatalf("ContainsMany(12001) = %d results, %v", len(bools), err)
 	}
 	ms, err = big.Intersect(ctx, d)
 	mustSet("big Intersect d", ms, err)
 	n, err = dst.UnionStore(ctx, big, d)
-	mustN("UnionStore(big, d)", n, err, 2503)
+	mustN("UnionStore(big, d)", n, err, 12003)
 	n, err = dst.DiffStore(ctx, dst, big)
 	mustN("DiffStore(dst, big)", n, err, 3)
 	ms, err = dst.Members(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -346,49 +349,93 @@ func TestCachedPathCommands(t *testing.T) {
 	}
 }
 
-// Large inputs are split into batches of batchSize members per command,
-// in pipelines of at most pipelineSize commands, and the counts summed.
+// Inputs are split into batches of batchSize members per command. Up to
+// overlapChunk members go in one pipeline with the fence; larger inputs go
+// in chunks of overlapChunk, each its own pipeline (several in flight
+// while the next chunk is encoded), and one fence after all of them.
 func TestBatching(t *testing.T) {
 	for _, cache := range []bool{false, true} {
-		cm, client := mockManager(t, cache, nil)
-		s := NewSet[string](cm, "test.S", "k", rawCodec{})
-		const n = batchSize*pipelineSize + 2*batchSize + 17 // two pipelines
-		members := make([]string, n)
-		for i := range members {
-			members[i] = strconv.Itoa(i)
-		}
-		var seen []string
-		var pipelines int
-		client.EXPECT().DoMulti(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, cmds ...rueidis.Completed) []rueidis.RedisResult {
-			pipelines++
-			out := make([]rueidis.RedisResult, len(cmds))
-			for i, c := range cmds {
-				args := c.Commands()
-				if cache && i == len(cmds)-1 {
-					if !slices.Equal(args, []string{"EXISTS", "k"}) {
-						t.Errorf("last command %v, want the EXISTS fence", args)
+		for _, n := range []int{overlapChunk, 3*overlapChunk + 17} {
+			t.Run(fmt.Sprintf("cache=%v/n=%d", cache, n), func(t *testing.T) {
+				cm, client := mockManager(t, cache, nil)
+				s := NewSet[string](cm, "test.S", "k", rawCodec{})
+				members := make([]string, n)
+				for i := range members {
+					members[i] = strconv.Itoa(i)
+				}
+				large := n > overlapChunk
+				var (
+					mu        sync.Mutex
+					seen      []string
+					pipelines int
+				)
+				wantPipelines := (n + overlapChunk - 1) / overlapChunk
+				client.EXPECT().DoMulti(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, cmds ...rueidis.Completed) []rueidis.RedisResult {
+					mu.Lock()
+					defer mu.Unlock()
+					pipelines++
+					out := make([]rueidis.RedisResult, len(cmds))
+					for i, c := range cmds {
+						args := c.Commands()
+						if cache && !large && i == len(cmds)-1 {
+							if !slices.Equal(args, []string{"EXISTS", "k"}) {
+								t.Errorf("last command %v, want the EXISTS fence", args)
+							}
+							out[i] = mock.Result(mock.RedisInt64(1))
+							continue
+						}
+						if args[0] != "SADD" || args[1] != "k" || len(args)-2 > batchSize {
+							t.Errorf("command %v... with %d members", args[:2], len(args)-2)
+						}
+						seen = append(seen, args[2:]...)
+						out[i] = mock.Result(mock.RedisInt64(int64(len(args) - 2)))
 					}
-					out[i] = mock.Result(mock.RedisInt64(1))
-					continue
+					if len(cmds) > pipelineSize+1 {
+						t.Errorf("pipeline of %d commands", len(cmds))
+					}
+					return out
+				}).Times(wantPipelines)
+				if cache && large {
+					client.EXPECT().Do(gomock.Any(), mock.Match("EXISTS", "k")).Return(mock.Result(mock.RedisInt64(1)))
 				}
-				if args[0] != "SADD" || args[1] != "k" || len(args)-2 > batchSize {
-					t.Errorf("command %v... with %d members", args[:2], len(args)-2)
+				got, err := s.Add(context.Background(), members...)
+				if err != nil || got != int64(n) {
+					t.Fatalf("Add = %d, %v", got, err)
 				}
-				seen = append(seen, args[2:]...)
-				out[i] = mock.Result(mock.RedisInt64(int64(len(args) - 2)))
-			}
-			if len(cmds) > pipelineSize+1 {
-				t.Errorf("pipeline of %d commands", len(cmds))
-			}
-			return out
-		}).Times(2)
-		got, err := s.Add(context.Background(), members...)
-		if err != nil || got != n {
-			t.Fatalf("Add = %d, %v", got, err)
+				slices.SortFunc(seen, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
+				if pipelines != wantPipelines || !slices.Equal(seen, members) {
+					t.Fatalf("%d pipelines, want %d; every member sent once: %v", pipelines, wantPipelines, slices.Equal(seen, members))
+				}
+			})
 		}
-		if pipelines != 2 || !slices.Equal(seen, members) {
-			t.Fatalf("%d pipelines; members sent in order: %v", pipelines, slices.Equal(seen, members))
+	}
+}
+
+// A chunk that fails stops Add: the members of the chunks acknowledged are
+// counted, the error returned, and nothing waits forever.
+func TestBatchingFailure(t *testing.T) {
+	cm, client := mockManager(t, false, func(o *Options) { o.RetryMaxAttempts = 1 })
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	members := make([]string, 3*overlapChunk)
+	for i := range members {
+		members[i] = strconv.Itoa(i)
+	}
+	var calls atomic.Int32
+	client.EXPECT().DoMulti(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, cmds ...rueidis.Completed) []rueidis.RedisResult {
+		out := make([]rueidis.RedisResult, len(cmds))
+		fail := calls.Add(1) == 2
+		for i, c := range cmds {
+			if fail {
+				out[i] = mock.ErrorResult(errRead)
+			} else {
+				out[i] = mock.Result(mock.RedisInt64(int64(len(c.Commands()) - 2)))
+			}
 		}
+		return out
+	}).MinTimes(2).MaxTimes(3)
+	got, err := s.Add(context.Background(), members...)
+	if !errors.Is(err, errRead) || got%int64(overlapChunk) != 0 || got >= int64(len(members)) {
+		t.Fatalf("Add = %d, %v; want the acknowledged chunks and the error", got, err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -17,7 +18,7 @@ import (
 const (
 	batchSize    = 1000
 	pipelineSize = 256
-	scanCount    = 1000
+	scanCount    = 10000
 )
 
 // TTL results that are not durations, as returned by Set.TTL.
@@ -37,9 +38,10 @@ const (
 type Set[T any] struct {
 	cm    *ConnectionManager
 	codec Codec[T]
-	name  string // the generated type's name, for errors
-	key   string // the full key, prefix included
-	bad   error  // why every call fails (bad construction), or nil
+	name  string    // the generated type's name, for errors
+	key   string    // the full key, prefix included
+	bad   error     // why every call fails (bad construction), or nil
+	bufs  sync.Pool // of *memberBuf[T]
 }
 
 // NewSet returns the set stored at key (Options.KeyPrefix is prepended).
@@ -171,21 +173,86 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 	if len(members) == 0 {
 		return 0, nil
 	}
-	enc, err := s.encodeAll(members)
-	if err != nil {
-		return 0, err
+	if len(members) <= overlapChunk {
+		enc, err := s.encodeAll(members, 0)
+		if err != nil {
+			return 0, err
+		}
+		return s.cm.addRaw(ctx, s.key, add, enc)
 	}
-	return s.cm.addRaw(ctx, s.key, add, enc)
+	// Large inputs: encode the next chunk while earlier ones are in flight
+	// (up to overlapWindow of them), then fence once at the end (see
+	// ConnectionManager).
+	type sent struct {
+		n   int64
+		err error
+	}
+	var (
+		total    int64
+		inflight []chan sent
+		failed   error
+	)
+	wait := func() {
+		r := <-inflight[0]
+		inflight = inflight[1:]
+		total += r.n
+		if failed == nil {
+			failed = r.err
+		}
+	}
+	for start := 0; start < len(members) && failed == nil; start += overlapChunk {
+		enc, err := s.encodeAll(members[start:min(len(members), start+overlapChunk)], start)
+		if err != nil {
+			failed = err
+			break
+		}
+		if len(inflight) == overlapWindow {
+			wait()
+		}
+		ch := make(chan sent, 1)
+		go func() {
+			n, err := s.cm.sendBatches(ctx, s.key, add, enc, false)
+			ch <- sent{n, err}
+		}()
+		inflight = append(inflight, ch)
+	}
+	for len(inflight) > 0 {
+		wait()
+	}
+	if failed != nil {
+		return total, failed
+	}
+	if s.cm.cacheOn {
+		if err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
+			return s.cm.client.Do(ctx, s.b().Exists().Key(s.key).Build()).Error()
+		}); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
+// Add and Remove of a large input encode overlapChunk members at a time,
+// sending each chunk while encoding the next, with up to overlapWindow
+// chunks in flight.
+const (
+	overlapChunk  = 8 * batchSize
+	overlapWindow = 4
+)
+
 // addRaw runs SADD (add) or SREM on key with already encoded members,
-// batched, and sums the replies.
+// batched, and sums the replies; the last pipeline is fenced.
 func (cm *ConnectionManager) addRaw(ctx context.Context, key string, add bool, enc []string) (int64, error) {
+	return cm.sendBatches(ctx, key, add, enc, true)
+}
+
+// sendBatches is addRaw, fenced only when fence is set.
+func (cm *ConnectionManager) sendBatches(ctx context.Context, key string, add bool, enc []string, fence bool) (int64, error) {
 	var total int64
 	for start := 0; start < len(enc); start += batchSize * pipelineSize {
 		chunk := enc[start:min(len(enc), start+batchSize*pipelineSize)]
 		var n int64
-		err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
+		err := cm.call(ctx, key, retrySafe, func(ctx context.Context) (err error) {
 			b := cm.client.B()
 			cmds := make(rueidis.Commands, 0, (len(chunk)+batchSize-1)/batchSize)
 			for i := 0; i < len(chunk); i += batchSize {
@@ -196,7 +263,12 @@ func (cm *ConnectionManager) addRaw(ctx context.Context, key string, add bool, e
 					cmds = append(cmds, b.Srem().Key(key).Member(batch...).Build())
 				}
 			}
-			res, err := cm.doFenced(ctx, key, cmds)
+			var res []rueidis.RedisResult
+			if fence {
+				res, err = cm.doFenced(ctx, key, cmds)
+			} else {
+				res, err = cm.doAll(ctx, cmds)
+			}
 			if err != nil {
 				return err
 			}
@@ -216,6 +288,18 @@ func (cm *ConnectionManager) addRaw(ctx context.Context, key string, add bool, e
 		total += n
 	}
 	return total, nil
+}
+
+// doAll sends cmds in one pipeline and returns their replies, or the
+// first error among them.
+func (cm *ConnectionManager) doAll(ctx context.Context, cmds rueidis.Commands) ([]rueidis.RedisResult, error) {
+	res := cm.client.DoMulti(ctx, cmds...)
+	for _, r := range res {
+		if err := r.Error(); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 // doFenced sends cmds in one pipeline, followed, when the cache is on, by
@@ -251,20 +335,38 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 	if err != nil {
 		return false, s.opErr("Contains", err)
 	}
+	// The hot path: one cached SISMEMBER, no closures, when the breaker
+	// and retries would have nothing to do.
+	var first error
+	if s.cm.cacheOn && s.cm.fast(ctx, s.key) {
+		r := s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache(), s.cm.opts.CacheTTL)
+		found, err := r.AsBool()
+		if err == nil {
+			s.cm.countCache(r)
+			s.release(mem, nil)
+			return found, nil
+		}
+		first = err
+	}
 	var found bool
-	err = s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
+	attempt := func(ctx context.Context) error {
 		var r rueidis.RedisResult
 		if s.cm.cacheOn {
-			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.s).Cache(), s.cm.opts.CacheTTL)
+			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache(), s.cm.opts.CacheTTL)
 			s.cm.countCache(r)
 		} else {
-			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem.s).Build())
+			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Build())
 		}
 		var err error
 		found, err = r.AsBool()
 		return err
-	})
-	mem.release(err)
+	}
+	if first != nil {
+		err = s.cm.replay(ctx, s.key, retrySafe, first, attempt)
+	} else {
+		err = s.cm.call(ctx, s.key, retrySafe, attempt)
+	}
+	s.release(mem, err)
 	return found, s.opErr("Contains", err)
 }
 
@@ -277,7 +379,7 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
 	if len(ms) == 0 {
 		return []bool{}, nil
 	}
-	enc, err := s.encodeAll(ms)
+	enc, err := s.encodeAll(ms, 0)
 	if err != nil {
 		return nil, s.opErr("ContainsMany", err)
 	}
@@ -348,46 +450,127 @@ func (cm *ConnectionManager) countCache(r rueidis.RedisResult) {
 // never blocked by one huge reply), which is not a snapshot: members added
 // or removed meanwhile may or may not appear. Each member appears once.
 // Members that do not decode are reported in an error wrapping ErrDecode,
-// beside all those that did.
+// beside all those that did. Each batch is decoded while the next one is
+// on its way.
 func (s *Set[T]) Members(ctx context.Context) ([]T, error) {
 	if err := s.ready(); err != nil {
 		return nil, s.opErr("Members", err)
 	}
-	raw, err := s.cm.membersRaw(ctx, s.key)
+	var (
+		out  []T
+		errs []error
+	)
+	err := s.cm.scanPages(ctx, s.key, true, func(page []string, size int64) bool {
+		if out == nil {
+			out = make([]T, 0, max(int64(len(page)), size))
+		}
+		for _, r := range page {
+			out = append(out, *new(T))
+			if err := s.decodeMember(r, &out[len(out)-1]); err != nil {
+				out = out[:len(out)-1]
+				errs = append(errs, newDecodeError(s.key, r, err))
+			}
+		}
+		return true
+	})
 	if err != nil {
 		return nil, s.opErr("Members", err)
 	}
-	out, err := s.decode(raw)
-	return out, s.opErr("Members", err)
+	if out == nil {
+		out = []T{}
+	}
+	return out, s.opErr("Members", joinDecodeErrors(errs))
 }
 
 // membersRaw returns the raw members of key, without duplicates.
 func (cm *ConnectionManager) membersRaw(ctx context.Context, key string) ([]string, error) {
+	var out []string
+	err := cm.scanPages(ctx, key, true, func(page []string, size int64) bool {
+		if out == nil {
+			out = make([]string, 0, max(int64(len(page)), size))
+		}
+		out = append(out, page...)
+		return true
+	})
+	return out, err
+}
+
+// scanPages reads key's members with SSCAN and calls visit with each
+// batch, in the caller's goroutine, while the next batch is on its way.
+// size is the set's size when the first batch was read (SCARD, sent with
+// it), for preallocation. With dedupe, members already visited are left
+// out of later batches (SSCAN may return a member twice when the set
+// changes meanwhile). visit returns false to stop.
+func (cm *ConnectionManager) scanPages(ctx context.Context, key string, dedupe bool, visit func(page []string, size int64) bool) error {
+	type page struct {
+		e   rueidis.ScanEntry
+		err error
+	}
+	// The first batch, with the set's size.
 	var (
-		out  []string
-		seen map[string]struct{}
+		first rueidis.ScanEntry
+		size  int64
 	)
-	cursor := uint64(0)
+	err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
+		b := cm.client.B()
+		res := cm.client.DoMulti(ctx, b.Scard().Key(key).Build(), b.Sscan().Key(key).Cursor(0).Count(scanCount).Build())
+		var err error
+		if size, err = res[0].AsInt64(); err != nil {
+			return err
+		}
+		first, err = res[1].AsScanEntry()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if first.Cursor == 0 {
+		visit(first.Elements, size) // one reply: atomic and duplicate-free
+		return nil
+	}
+	var seen map[string]struct{}
+	if dedupe {
+		seen = make(map[string]struct{}, size+size/8)
+	}
+	fetch := func(cursor uint64) <-chan page {
+		ch := make(chan page, 1)
+		go func() {
+			e, err := cm.scan(ctx, key, cursor)
+			ch <- page{e, err}
+		}()
+		return ch
+	}
+	cur := first
 	for {
-		e, err := cm.scan(ctx, key, cursor)
-		if err != nil {
-			return nil, err
+		var next <-chan page
+		if cur.Cursor != 0 {
+			next = fetch(cur.Cursor)
 		}
-		if cursor == 0 && e.Cursor == 0 {
-			return e.Elements, nil // one reply: atomic and duplicate-free
-		}
-		if seen == nil {
-			seen = make(map[string]struct{}, len(e.Elements)*2)
-		}
-		for _, m := range e.Elements {
-			if _, dup := seen[m]; !dup {
-				seen[m] = struct{}{}
-				out = append(out, m)
+		elems := cur.Elements
+		if dedupe {
+			kept := elems[:0]
+			for _, m := range elems {
+				if _, dup := seen[m]; !dup {
+					seen[m] = struct{}{}
+					kept = append(kept, m)
+				}
 			}
+			elems = kept
 		}
-		if cursor = e.Cursor; cursor == 0 {
-			return out, nil
+		if !visit(elems, size) {
+			if next != nil {
+				<-next // let the fetch finish before returning
+			}
+			return nil
 		}
+		if next == nil {
+			return nil
+		}
+		p := <-next
+		if p.err != nil {
+			return p.err
+		}
+		cur = p.e
 	}
 }
 
@@ -401,10 +584,11 @@ func (cm *ConnectionManager) scan(ctx context.Context, key string, cursor uint64
 	return e, err
 }
 
-// All iterates over the members with SSCAN, holding one batch at a time.
-// A member that does not decode yields an error wrapping ErrDecode and the
-// iteration goes on; a failed command yields its error and ends it. As with
-// SSCAN, a member may be yielded twice if the set changes meanwhile.
+// All iterates over the members with SSCAN, holding one batch at a time
+// (and fetching the next while the caller works through it). A member that
+// does not decode yields an error wrapping ErrDecode and the iteration
+// goes on; a failed command yields its error and ends it. As with SSCAN, a
+// member may be yielded twice if the set changes meanwhile.
 func (s *Set[T]) All(ctx context.Context) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -412,28 +596,26 @@ func (s *Set[T]) All(ctx context.Context) iter.Seq2[T, error] {
 			yield(zero, s.opErr("All", err))
 			return
 		}
-		cursor := uint64(0)
-		for {
-			e, err := s.cm.scan(ctx, s.key, cursor)
-			if err != nil {
-				yield(zero, s.opErr("All", err))
-				return
-			}
-			for _, r := range e.Elements {
+		stopped := false
+		err := s.cm.scanPages(ctx, s.key, false, func(page []string, _ int64) bool {
+			for _, r := range page {
 				var v T
 				if err := s.decodeMember(r, &v); err != nil {
 					if !yield(zero, s.opErr("All", newDecodeError(s.key, r, err))) {
-						return
+						stopped = true
+						return false
 					}
 					continue
 				}
 				if !yield(v, nil) {
-					return
+					stopped = true
+					return false
 				}
 			}
-			if cursor = e.Cursor; cursor == 0 {
-				return
-			}
+			return true
+		})
+		if err != nil && !stopped {
+			yield(zero, s.opErr("All", err))
 		}
 	}
 }
