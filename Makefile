@@ -1,17 +1,23 @@
 # setgen — typed, Redis-backed sets for Go.
 #
 #   make test    install redis-server and python3-msgpack if missing, vet, run every test with -race
+#   make test-short  the unit tests only, in seconds (no servers)
 #   make demo    run the examples end to end (REDIS_URL, or an embedded Redis)
 #   make bench   run the benchmarks against a real redis-server
 
 GO      ?= go
 TIMEOUT ?= 25m
 
-.PHONY: test demo bench bench-pairs generate check-fmt redis-server
+.PHONY: test test-short demo bench bench-pairs generate check-fmt redis-server
 
 test: redis-server check-fmt
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TIMEOUT) ./...
+
+# The fast tier: unit tests only (no redis-server, no generated module).
+test-short: check-fmt
+	$(GO) vet ./...
+	$(GO) test -short -count=1 ./...
 
 demo:
 	$(GO) run ./examples/cmd/demo
@@ -29,7 +35,7 @@ bench: redis-server
 PAIRS ?= 8
 bench-pairs: redis-server
 	cd internal/bench && $(GO) test -c -o /tmp/setgen-bench.test . && \
-	for i in $$(seq $(PAIRS)); do /tmp/setgen-bench.test -test.run '^$$' -test.bench 'Codec|Set' -test.benchmem -test.count 1; done | tee results/pairs-codec-set.txt
+	for i in $$(seq $(PAIRS)); do /tmp/setgen-bench.test -test.run '^$$' -test.bench 'Codec|Set|Contains32' -test.benchmem -test.count 1; done | tee results/pairs-codec-set.txt
 
 generate:
 	$(GO) generate ./...

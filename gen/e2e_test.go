@@ -113,6 +113,9 @@ func (m *tempModule) edit(name, old, new string) {
 // case's expected output compiles; and generated code stops compiling
 // when its type changes, until it is generated again.
 func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds a module and runs redis-server")
+	}
 	// Every golden case, moved into the module, must build and vet.
 	extra := map[string][]byte{}
 	for _, c := range goldenCases(t) {

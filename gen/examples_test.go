@@ -2,7 +2,9 @@ package gen_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,4 +42,36 @@ func TestExamplesUpToDate(t *testing.T) {
 	}
 	rel := func(m map[string][]byte) map[string][]byte { return relative(t, root, m) }
 	compareFiles(t, "examples (run go generate ./examples/...)", rel(got), rel(want))
+}
+
+// TestGoGenerateAtRoot runs what a contributor runs, go generate ./... at
+// the repository's root, in a copy of the repository: every directive
+// succeeds and the generated files are the committed ones.
+func TestGoGenerateAtRoot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("copies the repository and runs go generate")
+	}
+	root := repoRoot(t)
+	copyDir := filepath.Join(t.TempDir(), "setgen")
+	if out, err := exec.Command("cp", "-r", root, copyDir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	cmd := exec.Command("go", "generate", "./...")
+	cmd.Dir = copyDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go generate ./... at the root: %v\n%s", err, out)
+	}
+	want := generatedFiles(t, root)
+	got := generatedFiles(t, copyDir)
+	for p := range want {
+		if strings.Contains(p, string(filepath.Separator)+"testdata"+string(filepath.Separator)) {
+			delete(want, p) // golden outputs are data, not generated in place
+		}
+	}
+	for p := range got {
+		if strings.Contains(p, string(filepath.Separator)+"testdata"+string(filepath.Separator)) {
+			delete(got, p)
+		}
+	}
+	compareFiles(t, "go generate ./... (run it and commit the result)", relative(t, copyDir, got), relative(t, root, want))
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/redis/rueidis"
 )
@@ -338,8 +339,18 @@ func (cm *ConnectionManager) moveRaw(ctx context.Context, src, dst, mem string) 
 		if _, err2 := cm.addRaw(context.WithoutCancel(ctx), src, true, []string{mem}); err2 != nil {
 			cm.log.Error("setgen: Move could not restore a member after a failed add; it is in neither set",
 				"src", src, "dst", dst, "error", err2)
+			return false, fmt.Errorf("the member was removed from %s, adding it to %s failed (%w), and putting it back into %s failed too (%w): it is in neither set, member %q",
+				src, dst, err, src, err2, truncated(mem))
 		}
-		return false, err
+		return false, fmt.Errorf("adding to %s failed; the member was put back into %s: %w", dst, src, err)
 	}
 	return true, nil
+}
+
+// truncated shows at most maxShownBytes of a member in an error.
+func truncated(m string) string {
+	if len(m) > maxShownBytes {
+		return m[:maxShownBytes] + "…"
+	}
+	return m
 }

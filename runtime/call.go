@@ -110,10 +110,12 @@ func isBreakerSuccess(err error) bool {
 // isBreakerExcluded: the caller gave up (its context was cancelled or its
 // deadline passed) says nothing about the server either way.
 //
-// Nor does a cluster saying it is between states (CLUSTERDOWN while a
-// failover completes, TRYAGAIN during resharding): the node answered at
-// once, and counting it would open the breaker for the keys of every
-// healthy master.
+// Nor does a server that answers at once that it cannot run the command
+// yet: a cluster between states (CLUSTERDOWN while a failover completes,
+// TRYAGAIN during resharding), a server loading its dataset after a
+// restart (LOADING) or running a long script (BUSY). It is alive; counting
+// these would lock the application out for BreakerTimeout after the
+// server is ready. They are retried within the caller's deadline instead.
 func isBreakerExcluded(err error) bool {
 	if err == nil {
 		return false // the common case: no errors.As target escaping to the heap
@@ -124,7 +126,11 @@ func isBreakerExcluded(err error) bool {
 	var re *rueidis.RedisError
 	if errors.As(err, &re) {
 		msg := re.Error()
-		return strings.HasPrefix(msg, "CLUSTERDOWN") || strings.HasPrefix(msg, "TRYAGAIN")
+		for _, p := range [...]string{"CLUSTERDOWN", "TRYAGAIN", "LOADING", "BUSY "} {
+			if strings.HasPrefix(msg, p) {
+				return true
+			}
+		}
 	}
 	return false
 }
@@ -281,7 +287,11 @@ func (cm *ConnectionManager) call(ctx context.Context, key string, p retryPolicy
 	}
 	var nf nodeFailure
 	if errors.As(err, &nf) {
-		return nf.err
+		err = nf.err
+	}
+	if !errors.Is(err, ErrClosed) && (errors.Is(err, rueidis.ErrClosing) || cm.closed.Load()) {
+		// The manager closed while the call was in flight.
+		return fmt.Errorf("%w: %w", ErrClosed, err)
 	}
 	return err
 }

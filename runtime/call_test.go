@@ -268,15 +268,46 @@ func TestBreakerIgnoresCommandErrorsAndNil(t *testing.T) {
 	}
 	wantState(t, cm, gobreaker.StateClosed, 0)
 
-	// Transient server errors do count (and are retried).
-	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisError("LOADING Redis is loading the dataset in memory"))).Times(6)
+	// A server that answers at once that it is loading its dataset or
+	// running a long script is alive: retried, never counted, and the
+	// call succeeds as soon as the server is ready.
+	for _, refusal := range []string{"LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT."} {
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisError(refusal))).Times(9)
+		for range 3 {
+			if _, err := s.Size(ctx); err == nil {
+				t.Fatal("want an error")
+			}
+		}
+		wantState(t, cm, gobreaker.StateClosed, 0)
+		gomock.InOrder(
+			client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisError(refusal))),
+			client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisInt64(4))),
+		)
+		if n, err := s.Size(ctx); err != nil || n != 4 {
+			t.Fatalf("Size once the server is ready = %d, %v", n, err)
+		}
+	}
+
+	// Other transient server errors do count (and are retried).
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisError("MASTERDOWN Link with MASTER is down"))).Times(6)
 	for range 2 {
 		if _, err := s.Size(ctx); err == nil {
 			t.Fatal("want an error")
 		}
 	}
 	if got := cm.breaker.State(); got != gobreaker.StateOpen {
-		t.Fatalf("after 2 LOADING calls state = %v, want open", got)
+		t.Fatalf("after 2 MASTERDOWN calls state = %v, want open", got)
+	}
+}
+
+// TestClosingIsErrClosed: a call that fails because the client is closing
+// under it returns ErrClosed, not rueidis' own error.
+func TestClosingIsErrClosed(t *testing.T) {
+	cm, client := mockManager(t, false, nil)
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(rueidis.ErrClosing))
+	if _, err := s.Size(context.Background()); !errors.Is(err, ErrClosed) || !errors.Is(err, rueidis.ErrClosing) {
+		t.Fatalf("Size while closing = %v; want ErrClosed", err)
 	}
 }
 

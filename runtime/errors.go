@@ -27,8 +27,15 @@ var (
 	// different connection managers mixed in one call.
 	ErrInvalidArgument = errors.New("setgen: invalid argument")
 
-	// ErrClosed means the ConnectionManager was closed.
+	// ErrClosed means the ConnectionManager was closed, or closed while
+	// the call was in flight.
 	ErrClosed = errors.New("setgen: connection manager is closed")
+
+	// ErrPartial means an Add or Remove sent in several batches stopped
+	// part-way (a cancelled context, a lost connection): the count
+	// returned beside it is that of the batches acknowledged, and more may
+	// have been applied. The error also wraps the cause.
+	ErrPartial = errors.New("setgen: applied in part")
 )
 
 // OpError is the error returned by every set method. It names the set's

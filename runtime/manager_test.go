@@ -411,6 +411,31 @@ func TestBatching(t *testing.T) {
 	}
 }
 
+// A write of several batches in one pipeline that fails is partial too;
+// one of a single batch is not.
+func TestPartialSmall(t *testing.T) {
+	cm, client := mockManager(t, false, func(o *Options) { o.RetryMaxAttempts = 1 })
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	client.EXPECT().DoMulti(gomock.Any(), gomock.Any()).DoAndReturn(func(_ context.Context, cmds ...rueidis.Completed) []rueidis.RedisResult {
+		out := make([]rueidis.RedisResult, len(cmds))
+		for i := range cmds {
+			out[i] = mock.Result(mock.RedisInt64(int64(batchSize)))
+		}
+		out[len(out)-1] = mock.ErrorResult(context.Canceled)
+		return out
+	}).Times(2)
+	members := make([]string, 3*batchSize)
+	for i := range members {
+		members[i] = strconv.Itoa(i)
+	}
+	if _, err := s.Add(context.Background(), members...); !errors.Is(err, ErrPartial) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Add of 3 batches = %v; want ErrPartial and the cause", err)
+	}
+	if _, err := s.Add(context.Background(), members[:10]...); errors.Is(err, ErrPartial) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Add of one batch = %v; want the cause without ErrPartial", err)
+	}
+}
+
 // A chunk that fails stops Add: the members of the chunks acknowledged are
 // counted, the error returned, and nothing waits forever.
 func TestBatchingFailure(t *testing.T) {
@@ -434,8 +459,8 @@ func TestBatchingFailure(t *testing.T) {
 		return out
 	}).MinTimes(2).MaxTimes(3)
 	got, err := s.Add(context.Background(), members...)
-	if !errors.Is(err, errRead) || got%int64(overlapChunk) != 0 || got >= int64(len(members)) {
-		t.Fatalf("Add = %d, %v; want the acknowledged chunks and the error", got, err)
+	if !errors.Is(err, errRead) || !errors.Is(err, ErrPartial) || got%int64(overlapChunk) != 0 || got >= int64(len(members)) {
+		t.Fatalf("Add = %d, %v; want the acknowledged chunks and an error wrapping ErrPartial and the cause", got, err)
 	}
 }
 

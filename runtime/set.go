@@ -178,7 +178,11 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 		if err != nil {
 			return 0, err
 		}
-		return s.cm.addRaw(ctx, s.key, add, enc)
+		n, err := s.cm.addRaw(ctx, s.key, add, enc)
+		if err != nil && len(members) > batchSize {
+			err = partial(n, err)
+		}
+		return n, err
 	}
 	// Large inputs: encode the next chunk while earlier ones are in flight
 	// (up to overlapWindow of them), then fence once at the end (see
@@ -191,6 +195,7 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 		total    int64
 		inflight []chan sent
 		failed   error
+		sentAny  bool
 	)
 	wait := func() {
 		r := <-inflight[0]
@@ -210,6 +215,7 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 			wait()
 		}
 		ch := make(chan sent, 1)
+		sentAny = true
 		go func() {
 			n, err := s.cm.sendBatches(ctx, s.key, add, enc, false)
 			ch <- sent{n, err}
@@ -220,6 +226,9 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 		wait()
 	}
 	if failed != nil {
+		if sentAny {
+			failed = partial(total, failed)
+		}
 		return total, failed
 	}
 	if s.cm.cacheOn {
@@ -230,6 +239,12 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 		}
 	}
 	return total, nil
+}
+
+// partial wraps the error of a write sent in several batches that stopped
+// part-way: n batches' worth of members were acknowledged.
+func partial(n int64, err error) error {
+	return fmt.Errorf("%w: the batches acknowledged before it stopped changed %d members, and more may have been applied: %w", ErrPartial, n, err)
 }
 
 // Add and Remove of a large input encode overlapChunk members at a time,
@@ -335,14 +350,21 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 	if err != nil {
 		return false, s.opErr("Contains", err)
 	}
-	// The hot path: one cached SISMEMBER, no closures, when the breaker
-	// and retries would have nothing to do.
+	// The hot path: one SISMEMBER (cached when the cache is on), no
+	// closures, when the breaker and retries would have nothing to do.
 	var first error
-	if s.cm.cacheOn && s.cm.fast(ctx, s.key) {
-		r := s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache(), s.cm.opts.CacheTTL)
+	if s.cm.fast(ctx, s.key) {
+		var r rueidis.RedisResult
+		if s.cm.cacheOn {
+			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache(), s.cm.opts.CacheTTL)
+		} else {
+			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Build())
+		}
 		found, err := r.AsBool()
 		if err == nil {
-			s.cm.countCache(r)
+			if s.cm.cacheOn {
+				s.cm.countCache(r)
+			}
 			s.release(mem, nil)
 			return found, nil
 		}

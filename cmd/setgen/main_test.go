@@ -165,7 +165,7 @@ func TestGoGenerateLine(t *testing.T) {
 // Before is above the directive.
 type Before struct{ A int }
 
-//go:generate go run github.com/setgen/setgen/cmd/setgen -mock
+DIRECTIVE go run github.com/setgen/setgen/cmd/setgen -mock
 type Item struct {
 	SKU string ` + "`msgpack:\"sku\"`" + `
 }
@@ -173,9 +173,12 @@ type Item struct {
 // After is below.
 type After string
 
-//go:generate go run github.com/setgen/setgen/cmd/setgen
+DIRECTIVE go run github.com/setgen/setgen/cmd/setgen
 func helper() {}
 `
+	// Spelled so that no line of this file starts with the directive
+	// itself: go generate ./... at the repository's root would run it.
+	src = strings.ReplaceAll(src, "DIRECTIVE", "//go:"+"generate")
 	dir := pkgDir(t, map[string]string{"item.go": src})
 	t.Setenv("GOFILE", "item.go")
 	t.Setenv("GOLINE", "6")

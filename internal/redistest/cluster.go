@@ -43,6 +43,7 @@ type Cluster struct {
 // every replica is in sync with its master.
 func StartCluster(t testing.TB, cfg ClusterConfig) *Cluster {
 	t.Helper()
+	SkipIfShort(t)
 	Binary(t)
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		t.Fatalf("redis-cli is not installed: run `make test`, which installs it (apt-get install -y redis-tools): %v", err)

@@ -70,6 +70,7 @@ func Binary(t testing.TB) string {
 // Start starts a server and registers its stop with t.Cleanup.
 func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
+	SkipIfShort(t)
 	Binary(t)
 	s := &Server{t: t, cfg: cfg, Dir: t.TempDir()}
 	if cfg.TLS {
@@ -284,4 +285,14 @@ func (s *Server) CLI(args ...string) (string, error) {
 	}
 	out, err := exec.Command("redis-cli", append(a, args...)...).CombinedOutput()
 	return strings.TrimSpace(string(out)), err
+}
+
+// SkipIfShort skips t under go test -short: the fast tier (make
+// test-short) runs the unit tests only. The full run (make test) never
+// skips a test that needs a server; it starts one.
+func SkipIfShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test starts redis-server")
+	}
 }

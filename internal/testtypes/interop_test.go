@@ -15,6 +15,7 @@ import (
 	"github.com/setgen/setgen/internal/redistest"
 	"github.com/setgen/setgen/internal/testtypes"
 	"github.com/setgen/setgen/runtime"
+	"github.com/setgen/setgen/runtime/codec"
 )
 
 // python finds a Python 3 with the msgpack and redis modules (Debian's
@@ -133,4 +134,61 @@ func TestReadmeQuotesTheTestedSnippet(t *testing.T) {
 	if !strings.Contains(string(readme), snippet) {
 		t.Fatalf("README.md does not quote testdata/canonical.py's canonical block:\n%s", snippet)
 	}
+}
+
+// TestDecimalElementsAreIntset: a set of a named integer type is stored
+// as decimal text, which redis-cli reads and writes and which Redis keeps
+// as an intset while it is small. It logs the memory per member against
+// the same integers stored as MessagePack.
+func TestDecimalElementsAreIntset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server")
+	}
+	srv := redistest.Start(t, redistest.Config{})
+	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{srv.Addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cm.Close)
+	ctx := context.Background()
+	ids := testtypes.NewNumSet(cm, "ids")
+	nums := make([]testtypes.Num, 500)
+	for i := range nums {
+		nums[i] = testtypes.Num(i*7919 - 1_000_000)
+	}
+	if n, err := ids.Add(ctx, nums...); err != nil || n != 500 {
+		t.Fatalf("Add = %d, %v", n, err)
+	}
+	if out, err := srv.CLI("OBJECT", "ENCODING", "ids"); err != nil || out != "intset" {
+		t.Fatalf("OBJECT ENCODING ids = %q, %v; want intset", out, err)
+	}
+	// redis-cli writes what setgen reads, and reads what it writes.
+	if out, err := srv.CLI("SADD", "ids", "42"); err != nil || out != "1" {
+		t.Fatalf("redis-cli SADD ids 42 = %q, %v", out, err)
+	}
+	if ok, err := ids.Contains(ctx, 42); err != nil || !ok {
+		t.Fatalf("Contains(42) after redis-cli SADD = %v, %v", ok, err)
+	}
+	if out, err := srv.CLI("SISMEMBER", "ids", "-1000000"); err != nil || out != "1" {
+		t.Fatalf("redis-cli SISMEMBER ids -1000000 = %q, %v", out, err)
+	}
+	// The same integers as MessagePack, for comparison.
+	c := cm.Client()
+	packed := make([]string, len(nums))
+	for i, n := range nums {
+		packed[i] = string(codec.AppendInt(nil, int64(n)))
+	}
+	if err := c.Do(ctx, c.B().Sadd().Key("packed").Member(packed...).Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	usage := func(key string) int64 {
+		n, err := c.Do(ctx, c.B().MemoryUsage().Key(key).Samples(0).Build()).AsInt64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	enc, _ := srv.CLI("OBJECT", "ENCODING", "packed")
+	t.Logf("500 int64 members: decimal text %d B (%.1f B/member, intset), MessagePack %d B (%.1f B/member, %s)",
+		usage("ids"), float64(usage("ids"))/501, usage("packed"), float64(usage("packed"))/500, enc)
 }
