@@ -153,7 +153,7 @@ func TestEndToEnd(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
 	m.env = append(m.env, "SETGEN_E2E_REDIS="+srv.Addr)
 
-	// The inner tests must call every method of the contract's table.
+	// The inner tests must call every method of the generated set's table.
 	usersTest := string(m.read("users/users_test.go"))
 	for _, name := range []string{"Key", "Add", "Remove", "Contains", "ContainsMany", "Members", "All", "Size", "Clear",
 		"Union", "Intersect", "Diff", "UnionStore", "IntersectStore", "DiffStore", "IntersectSize", "Pop", "Random",

@@ -2,7 +2,7 @@ package gen
 
 import "github.com/dave/jennifer/jen"
 
-// The contract's method table: one entry per method of the generated set,
+// The method table of generated sets: one entry per method of the generated set,
 // rendered three times (interface, forwarding method, mock) from here.
 
 type pkind int

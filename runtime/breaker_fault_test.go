@@ -67,7 +67,7 @@ func breakerTransitions(t *testing.T, logs string) []string {
 	return out
 }
 
-// healthJSON marshals h and checks that every figure the contract names is
+// healthJSON marshals h and checks that every figure the README documents is
 // a JSON number, returning the decoded object.
 func healthJSON(t *testing.T, h runtime.Health) map[string]any {
 	t.Helper()

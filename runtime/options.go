@@ -42,8 +42,8 @@ type Options struct {
 	// of 2,000+ commands. setgen's own calls never need it: every call,
 	// however concurrent, is auto-pipelined over one connection per node,
 	// which also holds the client-side cache, so read-your-writes holds.
-	// (This is where the seed's max_connections goes; one pipelined
-	// connection per node outperforms a pool of them, see BENCHMARKS.md.)
+	// (The max_connections option of other Redis libraries maps here; one
+	// pipelined connection per node outperforms a pool of them.)
 	MaxConnections int
 	// RetryMaxAttempts is the number of attempts for a call whose retry is
 	// safe (default 3; 1 disables retries).

@@ -29,10 +29,10 @@ func TestWithDefaults(t *testing.T) {
 	if !optionsEqual(d, want) {
 		t.Fatalf("defaults = %+v\nwant %+v", d, want)
 	}
-	// The contract's figures.
+	// The documented defaults.
 	if DefaultAddr != "127.0.0.1:6379" || DefaultRetryMaxAttempts != 3 || DefaultBreakerThreshold != 5 ||
 		DefaultBreakerTimeout != 60*time.Second || DefaultCacheTTL != 60*time.Second {
-		t.Fatal("defaults differ from the contract")
+		t.Fatal("defaults differ from the documented ones")
 	}
 
 	// Negative values are defaulted like zero ones.

@@ -1,6 +1,6 @@
-// Package sessions is the seed's user session manager, designed so that it
-// works: the seed stored a whole session dict and then looked up a bare id,
-// which can never match. Here the set of active sessions holds their ids
+// Package sessions is a user session manager, designed so that it works:
+// storing a whole session record and then looking up a bare id can never
+// match. Here the set of active sessions holds their ids
 // (raw strings, so IsActive is one cached SISMEMBER), and each session's
 // details live in a set of its own that expires with the session.
 package sessions

@@ -58,7 +58,7 @@ func TestManagerWithMocks(t *testing.T) {
 	}
 }
 
-// TestManager runs the seed's scenario against a real redis-server: after
+// TestManager runs the session scenario against a real redis-server: after
 // AddSession("sess123", …) IsActive("sess123") is true, and after
 // RemoveSession("sess123") it is false.
 func TestManager(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/setgen/setgen/runtime"
 )
 
-// The seed's tag system, on an embedded Redis.
+// The tag system, on an embedded Redis.
 func ExampleTagSystem() {
 	mr := miniredis.NewMiniRedis()
 	if err := mr.Start(); err != nil {

@@ -1,4 +1,4 @@
-// Package tags is the seed's tag system: every item has a set of tags in
+// Package tags is a tag system: every item has a set of tags in
 // Redis, and items' common tags are a set intersection computed by Redis.
 //
 // Tags are a named string type, so setgen stores them as their raw bytes:

@@ -59,7 +59,7 @@ func TestTagSystemWithMock(t *testing.T) {
 	}
 }
 
-// TestTagSystem runs the seed's scenario against a real redis-server.
+// TestTagSystem runs the tagging scenario against a real redis-server.
 func TestTagSystem(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
 	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{srv.Addr}})

@@ -1,4 +1,4 @@
-// Package users is the seed's "advanced usage" example: sets of structs
+// Package users is the "advanced usage" example: sets of structs
 // holding times, maps, nested structs and pointers, stored canonically so
 // that equal values are one member whatever their maps' order or their
 // times' zone.
@@ -6,7 +6,7 @@ package users
 
 import "time"
 
-// User is the contract's example type: four fields and a map.
+// User is the README's example type: four fields and a map.
 //
 //go:generate go run github.com/setgen/setgen/cmd/setgen -type=User -mock
 type User struct {

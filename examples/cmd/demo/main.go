@@ -1,4 +1,4 @@
-// Command demo runs the seed's use cases end to end: the tag system, the
+// Command demo runs the examples end to end: the tag system, the
 // session manager and a set of structs, then prints the manager's health.
 //
 // With REDIS_URL set (e.g. redis://localhost:6379/0) it uses that server,
