@@ -356,7 +356,7 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 	if s.cm.fast(ctx, s.key) {
 		var r rueidis.RedisResult
 		if s.cm.cacheOn {
-			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache(), s.cm.opts.CacheTTL)
+			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
 		} else {
 			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Build())
 		}
@@ -374,7 +374,7 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 	attempt := func(ctx context.Context) error {
 		var r rueidis.RedisResult
 		if s.cm.cacheOn {
-			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache(), s.cm.opts.CacheTTL)
+			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
 			s.cm.countCache(r)
 		} else {
 			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Build())
@@ -421,7 +421,7 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
 			if s.cm.cacheOn {
 				cmds := make([]rueidis.CacheableTTL, len(chunk))
 				for i, m := range chunk {
-					cmds[i] = rueidis.CT(b.Sismember().Key(s.key).Member(m).Cache(), s.cm.opts.CacheTTL)
+					cmds[i] = rueidis.CT(b.Sismember().Key(s.key).Member(m).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
 				}
 				for _, r := range s.cm.client.DoMultiCache(ctx, cmds...) {
 					s.cm.countCache(r)

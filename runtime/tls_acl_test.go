@@ -196,10 +196,9 @@ func TestACL(t *testing.T) {
 		"user default on nopass ~* &* +@all",
 		// What the library needs: set commands, EXISTS (the read-your-writes
 		// fence), UNLINK (Clear), PEXPIRE/PTTL, HELLO/AUTH/PING/CLIENT
-		// (@connection: CLIENT TRACKING and CACHING for the cache), MULTI/EXEC
-		// (@transaction: a cache fill reads PTTL and the value atomically),
-		// INFO (Health).
-		"user app on >" + appPassword + " resetkeys ~app:* resetchannels -@all +@set +@connection +@transaction +exists +unlink +pexpire +pttl +info",
+		// (@connection: CLIENT TRACKING and CACHING for the cache), INFO
+		// (Health). No MULTI/EXEC: a cache fill is one command.
+		"user app on >" + appPassword + " resetkeys ~app:* resetchannels -@all +@set +@connection +exists +unlink +pexpire +pttl +info",
 	}})
 	logger, logs := debugLogger()
 	opts := func(prefix string) runtime.Options {
