@@ -497,7 +497,7 @@ func (lv locals) structFuncs(codecType string, st *structType) []jen.Code {
 	}
 
 	encBody := []jen.Code{
-		jen.If(lv.id("depth").Op(">").Add(cd("MaxDepth"))).Block(jen.Return(b.Clone(), cd("TooDeep").Call())),
+		jen.If(lv.id("depth").Op(">=").Add(cd("MaxDepth"))).Block(jen.Return(b.Clone(), cd("TooDeep").Call())),
 	}
 	if mayFail {
 		encBody = append(encBody, jen.Var().Add(lv.id("err")).Error())

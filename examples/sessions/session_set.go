@@ -214,7 +214,7 @@ func (c SessionCodec) Decode(src []byte, v *Session) error {
 
 // appendSession appends the canonical encoding of a Session: a map of its non-zero fields in name order.
 func (c SessionCodec) appendSession(b []byte, v *Session, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 3)

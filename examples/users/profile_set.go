@@ -214,7 +214,7 @@ func (c ProfileCodec) Decode(src []byte, v *Profile) error {
 
 // appendProfile appends the canonical encoding of a Profile: a map of its non-zero fields in name order.
 func (c ProfileCodec) appendProfile(b []byte, v *Profile, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	var err error
@@ -466,7 +466,7 @@ func (c ProfileCodec) decodeProfile(r *codec.Reader, v *Profile) error {
 
 // appendProject appends the canonical encoding of a Project: a map of its non-zero fields in name order.
 func (c ProfileCodec) appendProject(b []byte, v *Project, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 2)
@@ -537,7 +537,7 @@ func (c ProfileCodec) decodeProject(r *codec.Reader, v *Project) error {
 
 // appendUser appends the canonical encoding of a User: a map of its non-zero fields in name order.
 func (c ProfileCodec) appendUser(b []byte, v *User, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 4)

@@ -188,8 +188,9 @@ func TestDepth(t *testing.T) {
 		}
 		return head
 	}
-	if _, err := (testtypes.NodeCodec{}).Append(nil, deep(runtime.MaxDepth+2)); !errors.Is(err, runtime.ErrEncode) {
-		t.Fatalf("%d deep: %v", runtime.MaxDepth+2, err)
+	// Exactly the depth the decoder accepts: one level more does not encode.
+	if _, err := (testtypes.NodeCodec{}).Append(nil, deep(runtime.MaxDepth+1)); !errors.Is(err, runtime.ErrEncode) {
+		t.Fatalf("%d deep: %v", runtime.MaxDepth+1, err)
 	}
 	ok := deep(runtime.MaxDepth)
 	b := enc(t, testtypes.NodeCodec{}, *ok)

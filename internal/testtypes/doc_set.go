@@ -214,7 +214,7 @@ func (c DocCodec) Decode(src []byte, v *Doc) error {
 
 // appendDoc appends the canonical encoding of a Doc: a map of its non-zero fields in name order.
 func (c DocCodec) appendDoc(b []byte, v *Doc, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 3)

@@ -214,7 +214,7 @@ func (c IntPairCodec) Decode(src []byte, v *IntPair) error {
 
 // appendIntPair appends the canonical encoding of a IntPair: a map of its non-zero fields in name order.
 func (c IntPairCodec) appendIntPair(b []byte, v *IntPair, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 2)

@@ -214,7 +214,7 @@ func (c ItemCodec) Decode(src []byte, v *Item) error {
 
 // appendItem appends the canonical encoding of a Item: a map of its non-zero fields in name order.
 func (c ItemCodec) appendItem(b []byte, v *Item, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 2)

@@ -217,7 +217,7 @@ func (c KitchenCodec) Decode(src []byte, v *Kitchen) error {
 
 // appendInner appends the canonical encoding of a Inner: a map of its non-zero fields in name order.
 func (c KitchenCodec) appendInner(b []byte, v *Inner, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 2)
@@ -288,7 +288,7 @@ func (c KitchenCodec) decodeInner(r *codec.Reader, v *Inner) error {
 
 // appendKey appends the canonical encoding of a Key: a map of its non-zero fields in name order.
 func (c KitchenCodec) appendKey(b []byte, v *Key, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 2)
@@ -359,7 +359,7 @@ func (c KitchenCodec) decodeKey(r *codec.Reader, v *Key) error {
 
 // appendKitchen appends the canonical encoding of a Kitchen: a map of its non-zero fields in name order.
 func (c KitchenCodec) appendKitchen(b []byte, v *Kitchen, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	var err error
@@ -1350,7 +1350,7 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 
 // appendPair appends the canonical encoding of a Pair: a map of its non-zero fields in name order.
 func (c KitchenCodec) appendPair(b []byte, v *Pair[string, int], depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 2)

@@ -214,7 +214,7 @@ func (c NodeCodec) Decode(src []byte, v *Node) error {
 
 // appendNode appends the canonical encoding of a Node: a map of its non-zero fields in name order.
 func (c NodeCodec) appendNode(b []byte, v *Node, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	var err error

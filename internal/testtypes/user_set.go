@@ -214,7 +214,7 @@ func (c UserCodec) Decode(src []byte, v *User) error {
 
 // appendUser appends the canonical encoding of a User: a map of its non-zero fields in name order.
 func (c UserCodec) appendUser(b []byte, v *User, depth int) ([]byte, error) {
-	if depth > codec.MaxDepth {
+	if depth >= codec.MaxDepth {
 		return b, codec.TooDeep()
 	}
 	b, h := codec.BeginStruct(b, 4)

@@ -17,7 +17,7 @@ var (
 	ErrEncode = errors.New("setgen: value does not encode")
 )
 
-// MaxDepth bounds how deeply structs may nest, when encoding (a cycle
+// MaxDepth bounds how many levels structs may nest, when encoding (a cycle
 // through pointers would otherwise recurse forever) and when decoding (a
 // hostile member cannot exhaust the stack). Values nested deeper are an
 // ErrEncode error and are never stored.
