@@ -52,8 +52,11 @@ func derefVal(e elem, val *jen.Statement) *jen.Statement {
 func typeCode(t types.Type) *jen.Statement {
 	switch u := t.(type) {
 	case *types.Alias:
+		// An exported, non-generic alias keeps its name; any other is
+		// written as the type it stands for (an unexported alias of another
+		// package cannot be named, a generic one needs its arguments).
 		obj := u.Obj()
-		if obj.Pkg() != nil && obj.Exported() || obj.Pkg() != nil && obj.Parent() == obj.Pkg().Scope() {
+		if obj.Pkg() != nil && obj.Exported() && u.TypeArgs().Len() == 0 {
 			return jen.Qual(obj.Pkg().Path(), obj.Name())
 		}
 		return typeCode(types.Unalias(t))
@@ -211,6 +214,16 @@ func (g encoder) visitMap(e *mapElem, at place) []jen.Code {
 	if e.ordered {
 		buf, en := g.lv.num("eb", at.depth), g.lv.num("e", at.depth)
 		body := append(e.key.accept(g, at.inner(en.Clone().Dot("Key"))), e.val.accept(g, at.inner(en.Clone().Dot("Val")))...)
+		if e.floatKeys {
+			es := g.lv.num("es", at.depth)
+			return []jen.Code{jen.Block(
+				jen.Var().Add(buf).Index(jen.Lit(8)).Add(cd("Entry")).Types(kt, vt),
+				jen.List(es, g.lv.id("err")).Op(":=").Add(cd("SortedFloatEntries")).Call(at.val.Clone(), buf.Clone().Index(jen.Empty(), jen.Lit(0))),
+				jen.If(g.lv.id("err").Op("!=").Nil()).Block(at.fail(g.lv.id("err"))),
+				g.app("AppendMapHeader", jen.Len(at.val)),
+				jen.For(jen.List(jen.Id("_"), en.Clone()).Op(":=").Range().Add(es.Clone())).Block(body...),
+			)}
+		}
 		return []jen.Code{
 			jen.Var().Add(buf).Index(jen.Lit(8)).Add(cd("Entry")).Types(kt, vt),
 			g.app("AppendMapHeader", jen.Len(at.val)),
@@ -398,12 +411,15 @@ func indexed(at place, i *jen.Statement) func(jen.Code) jen.Code {
 func (g decoder) visitSlice(e *sliceElem, at place) []jen.Code {
 	n, i := g.lv.num("n", at.depth), g.lv.num("i", at.depth)
 	elemAt := place{val: at.val.Clone().Index(i.Clone()), depth: at.depth + 1, fail: indexed(at, i)}
+	loop := append([]jen.Code{at.val.Clone().Op("=").Append(at.val.Clone(), jen.Op("*").New(typeCode(e.elem.goType())))}, e.elem.accept(g, elemAt)...)
 	return []jen.Code{jen.Block(
 		jen.Var().Add(n).Int(),
 		jen.If(jen.List(n.Clone(), g.err()).Op("=").Add(g.r()).Dot("ArrayHeader").Call(), g.err().Op("!=").Nil()).Block(at.fail(g.err())),
 		jen.If(n.Clone().Op(">").Lit(0)).Block(
-			at.val.Clone().Op("=").Make(typeCode(e.t), n.Clone()),
-			jen.For(i.Clone().Op(":=").Range().Add(at.val.Clone())).Block(e.elem.accept(g, elemAt)...),
+			// Sized by the header, but no more than 1,024 ahead of the
+			// elements actually read: a hostile header cannot allocate much.
+			at.val.Clone().Op("=").Make(typeCode(e.t), jen.Lit(0), jen.Min(n.Clone(), jen.Lit(1024))),
+			jen.For(i.Clone().Op(":=").Lit(0), i.Clone().Op("<").Add(n.Clone()), i.Clone().Op("++")).Block(loop...),
 		),
 	)}
 }
@@ -427,7 +443,11 @@ func (g decoder) visitMap(e *mapElem, at place) []jen.Code {
 	var prevDecl, order jen.Code
 	if e.ordered {
 		prevDecl = jen.Var().Add(prev).Add(kt.Clone())
-		order = jen.If(i.Clone().Op(">").Lit(0).Op("&&").Op("!").Parens(prev.Clone().Op("<").Add(k.Clone()))).Block(outOfOrder)
+		cond := i.Clone().Op(">").Lit(0).Op("&&").Op("!").Parens(prev.Clone().Op("<").Add(k.Clone()))
+		if e.floatKeys {
+			cond = cond.Op("||").Add(k.Clone()).Op("!=").Add(k.Clone()) // a NaN key is never written
+		}
+		order = jen.If(cond).Block(outOfOrder)
 	} else {
 		prevDecl = jen.Var().Add(prev).Index().Byte()
 		order = jen.If(i.Clone().Op(">").Lit(0).Op("&&").Qual("bytes", "Compare").Call(prev.Clone(), g.r().Dot("Since").Call(ks.Clone())).Op(">=").Lit(0)).Block(outOfOrder)
@@ -450,7 +470,9 @@ func (g decoder) visitMap(e *mapElem, at place) []jen.Code {
 		jen.Var().Add(n).Int(),
 		jen.If(jen.List(n.Clone(), g.err()).Op("=").Add(g.r()).Dot("MapHeader").Call(), g.err().Op("!=").Nil()).Block(at.fail(g.err())),
 		jen.If(n.Clone().Op(">").Lit(0)).Block(
-			m.Clone().Op(":=").Make(typeCode(e.t), n.Clone()),
+			// Sized by the header, but no more than 1,024 ahead of the
+			// entries actually read: a hostile header cannot allocate much.
+			m.Clone().Op(":=").Make(typeCode(e.t), jen.Min(n.Clone(), jen.Lit(1024))),
 			prevDecl,
 			jen.For(i.Clone().Op(":=").Lit(0), i.Clone().Op("<").Add(n.Clone()), i.Clone().Op("++")).Block(loop...),
 			at.val.Clone().Op("=").Add(m.Clone()),
@@ -468,7 +490,9 @@ func (g decoder) visitMarshaler(e *marshalerElem, at place) []jen.Code {
 		s.Clone().Op(":=").Add(g.r()).Dot("Pos").Call(),
 		jen.Var().Add(p).Index().Byte(),
 		jen.If(jen.List(p.Clone(), g.err()).Op("=").Add(g.r()).Dot(read).Call(), g.err().Op("!=").Nil()).Block(at.fail(g.err())),
-		jen.If(g.err().Op("=").Add(at.val.Clone()).Dot("Unmarshal"+kind).Call(p.Clone()), g.err().Op("!=").Nil()).
+		// A copy: the input may be immutable (a string's bytes), and the
+		// unmarshaler may keep or change what it is given.
+		jen.If(g.err().Op("=").Add(at.val.Clone()).Dot("Unmarshal"+kind).Call(jen.Qual("bytes", "Clone").Call(p.Clone())), g.err().Op("!=").Nil()).
 			Block(at.fail(cd("Rejected").Call(s.Clone(), g.err()))),
 		// Only the bytes the value marshals back to are canonical.
 		jen.List(q, g.err()).Op(":=").Add(at.val.Clone()).Dot("Marshal"+kind).Call(),

@@ -134,6 +134,9 @@ type mapElem struct {
 	// ordered keys sort by value (runtime/codec.SortedEntries); others by
 	// the bytes of their encodings (AppendMapByKeyBytes).
 	ordered bool
+	// floatKeys: a NaN key is an encoding error (SortedFloatEntries) and a
+	// decoding error.
+	floatKeys bool
 }
 
 // marshalerElem is a type stored through its encoding.BinaryMarshaler

@@ -19,8 +19,9 @@ type modeler struct {
 	fset     *token.FileSet
 	tag      string // the struct tag that names fields: "msgpack" or "json"
 	structs  map[string]*structType
-	order    []*structType         // in discovery order; sorted before rendering
-	shapes   map[string]types.Type // named types whose layout the codec depends on (the guard pins them)
+	order    []*structType             // in discovery order; sorted before rendering
+	shapes   map[string]types.Type     // named types whose layout the codec depends on (the guard pins them)
+	pkgs     map[string]*types.Package // every package whose types the generated code names
 	names    *namer
 	typeErrs string // ": " and the package's type errors, if any
 	// inProgress holds the named non-struct types being modeled, to
@@ -42,8 +43,39 @@ func (m *modeler) qualifier(p *types.Package) string {
 
 func (m *modeler) str(t types.Type) string { return types.TypeString(t, m.qualifier) }
 
+// key identifies a type across packages (full import paths), for memoizing.
+func key(t types.Type) string { return types.TypeString(t, nil) }
+
+// notePkgs records the packages that naming t in generated code imports.
+func (m *modeler) notePkgs(t types.Type) {
+	switch t := t.(type) {
+	case *types.Named:
+		if p := t.Obj().Pkg(); p != nil && m.pkgs != nil {
+			m.pkgs[p.Path()] = p
+		}
+		for i := range t.TypeArgs().Len() {
+			m.notePkgs(t.TypeArgs().At(i))
+		}
+	case *types.Alias:
+		if p := t.Obj().Pkg(); p != nil && m.pkgs != nil && t.Obj().Exported() {
+			m.pkgs[p.Path()] = p
+		}
+		m.notePkgs(types.Unalias(t))
+	case *types.Pointer:
+		m.notePkgs(t.Elem())
+	case *types.Slice:
+		m.notePkgs(t.Elem())
+	case *types.Array:
+		m.notePkgs(t.Elem())
+	case *types.Map:
+		m.notePkgs(t.Key())
+		m.notePkgs(t.Elem())
+	}
+}
+
 // elemOf models a value of type t.
 func (m *modeler) elemOf(t types.Type) (elem, error) {
+	m.notePkgs(t)
 	u := types.Unalias(t)
 	n, isNamed := u.(*types.Named)
 	if isNamed && isTimeType(n) {
@@ -78,7 +110,7 @@ func (m *modeler) elemOf(t types.Type) (elem, error) {
 			return &structElem{t: t, st: st}, nil
 		}
 		if _, isIface := n.Underlying().(*types.Interface); !isIface && obj.Pkg() != nil {
-			m.shapes[m.str(n)] = n
+			m.shapes[key(n)] = n
 		}
 		if m.inProgress[obj] {
 			return nil, fmt.Errorf("recursive type %s: recursion is supported through structs only", obj.Name())
@@ -169,11 +201,11 @@ func (m *modeler) structural(u, t types.Type) (elem, error) {
 		if err != nil {
 			return nil, err
 		}
-		ordered := false
+		ordered, float := false, false
 		if s, ok := k.(*scalarElem); ok && s.prim != pBool {
-			ordered = true
+			ordered, float = true, s.prim == pFloat32 || s.prim == pFloat64
 		}
-		return &mapElem{t: t, key: k, val: v, ordered: ordered}, nil
+		return &mapElem{t: t, key: k, val: v, ordered: ordered, floatKeys: float}, nil
 	case *types.Struct:
 		return nil, errors.New("anonymous struct types are not supported; declare a named type")
 	case *types.Chan:
@@ -237,8 +269,8 @@ func typesAre(tup *types.Tuple, want []string) bool {
 
 // structOf models the named struct n (memoized).
 func (m *modeler) structOf(n *types.Named) (*structType, error) {
-	key := m.str(n)
-	if st, ok := m.structs[key]; ok {
+	k := key(n)
+	if st, ok := m.structs[k]; ok {
 		return st, nil
 	}
 	obj := n.Obj()
@@ -247,12 +279,12 @@ func (m *modeler) structOf(n *types.Named) (*structType, error) {
 		prefix = upperFirst(obj.Pkg().Name()) + prefix
 	}
 	st := &structType{t: n, name: obj.Name(), enc: m.names.fresh("append" + prefix), dec: m.names.fresh("decode" + prefix)}
-	m.structs[key] = st
+	m.structs[k] = st
 	m.order = append(m.order, st)
-	m.shapes[key] = n
-	fields, err := m.fieldsOf(obj, n.Underlying().(*types.Struct), nil, map[string]bool{key: true})
+	m.shapes[k] = n
+	fields, err := m.fieldsOf(obj, n.Underlying().(*types.Struct), nil, map[string]bool{k: true})
 	if err != nil {
-		delete(m.structs, key)
+		delete(m.structs, k)
 		return nil, err
 	}
 	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.name, b.name) })
@@ -272,11 +304,25 @@ func omitOf(e elem) omitRule {
 	case *structElem, *marshalerElem, *customElem:
 		return omitEncZero
 	case *arrayElem:
-		if !e.comparable {
+		// A Go comparison serves arrays of plain values only: one of times
+		// or structs could be == zero and still not encode as zeros (a
+		// time's location, a field that is not stored).
+		if !e.comparable || !plain(e.elem) {
 			return omitEncZeroArray
 		}
 	}
 	return omitGoZero
+}
+
+// plain reports values whose Go zero is exactly their zero encoding.
+func plain(e elem) bool {
+	switch e := e.(type) {
+	case *scalarElem, *byteArrayElem:
+		return true
+	case *arrayElem:
+		return plain(e.elem)
+	}
+	return false
 }
 
 // located is an error that already names a file and line.
@@ -311,12 +357,12 @@ func (m *modeler) fieldsOf(owner *types.TypeName, s *types.Struct, path []string
 			}
 			if n, ok := et.(*types.Named); ok && m.marshalerOf(n) == nil {
 				if es, ok := n.Underlying().(*types.Struct); ok && !isTimeType(n) {
-					key := m.str(n)
-					if seen[key] {
+					k := key(n)
+					if seen[k] {
 						return nil, m.fieldError(v, strings.Join(fpath, "."), "recursive embedding")
 					}
-					seen[key] = true
-					m.shapes[key] = n
+					seen[k] = true
+					m.shapes[k] = n
 					inner, err := m.fieldsOf(n.Obj(), es, fpath, seen)
 					if err != nil {
 						return nil, err

@@ -32,8 +32,9 @@ type setType struct {
 	top     elem     // the element's model
 	root    rootKind // how a whole member is stored
 	structs []*structType
-	shapes  []types.Type // named types the guard pins
-	locals  locals       // the names of generated locals
+	shapes  []types.Type     // named types the guard pins
+	pkgs    []*types.Package // packages the generated code names
+	locals  locals           // the names of generated locals
 }
 
 // Generate loads the package in cfg.Dir and renders the sets (and mocks) of
@@ -97,9 +98,15 @@ func Generate(cfg Config) ([]File, error) {
 	// names, unless the package declares them; generated locals avoid both.
 	imports := importAliases(scope)
 	localTaken := maps.Clone(taken)
+	used := map[string]string{} // import name -> path
+	for _, p := range []string{"bytes", "context", "iter", "slices", "time", runtimePath, codecPath} {
+		used[p[strings.LastIndex(p, "/")+1:]] = p
+	}
+	for path, name := range imports {
+		used[name] = path
+	}
 	for _, st := range sets {
-		for _, t := range st.shapes {
-			p := t.(*types.Named).Obj().Pkg()
+		for _, p := range st.pkgs {
 			if p.Path() == l.pkg.PkgPath || imports[p.Path()] != "" {
 				continue
 			}
@@ -107,6 +114,11 @@ func Generate(cfg Config) ([]File, error) {
 			if _, clash := scope[name]; clash {
 				name = "setgen" + name
 			}
+			// Two packages of one name (two "model"s) get distinct names.
+			for base, i := name, 2; used[name] != "" && used[name] != p.Path(); i++ {
+				name = fmt.Sprintf("%s%d", base, i)
+			}
+			used[name] = p.Path()
 			imports[p.Path()] = name
 			localTaken[name] = true
 		}
@@ -164,6 +176,7 @@ func modelSet(l *loaded, st *setType, tag string) error {
 		tag:     tag,
 		structs: map[string]*structType{},
 		shapes:  map[string]types.Type{},
+		pkgs:    map[string]*types.Package{},
 		names:   &namer{taken: map[string]bool{"Append": true, "Decode": true, "guard": true}},
 	}
 	if len(l.typeErrs) > 0 {
@@ -214,6 +227,9 @@ func modelSet(l *loaded, st *setType, tag string) error {
 	for _, key := range slices.Sorted(maps.Keys(m.shapes)) {
 		st.shapes = append(st.shapes, m.shapes[key])
 	}
+	for _, path := range slices.Sorted(maps.Keys(m.pkgs)) {
+		st.pkgs = append(st.pkgs, m.pkgs[path])
+	}
 	return nil
 }
 
@@ -251,68 +267,23 @@ func render(f *jen.File, path string) (File, error) {
 func renderSet(f *jen.File, st *setType) {
 	lv := st.locals
 	elem := jen.Id(st.name)
-	core := rt("Set").Types(jen.Id(st.name))
-	s := sig{elem: elem, setType: jen.Id(st.set)}
 
-	// The interface.
-	var ifc []jen.Code
-	for _, m := range methods {
-		ifc = append(ifc, jen.Comment(m.doc), jen.Id(m.name).Params(s.params(m)...).Add(results(s.results(m))))
-	}
-	f.Commentf("%s is the interface of %s, for code that wants to be tested with a mock of it.", st.api, st.set)
-	f.Type().Id(st.api).Interface(ifc...)
-	f.Line()
-
-	// The set type and its constructor.
-	f.Commentf("%s is a Redis set of %s values stored at one key. It is safe for concurrent use;", st.set, st.name)
+	// The set, its interface and its constructor: the generic core, named
+	// for the type. Its methods, and their documentation, are the runtime's.
+	f.Commentf("%s is a Redis set of %s values stored at one key: runtime.Set[%s], whose methods", st.set, st.name, st.name)
+	f.Comment("(Add, Contains, Members, Union, …) are documented there. It is safe for concurrent use;")
 	f.Comment("a nil *" + st.set + " returns errors, never panics. Members are stored in " + st.codec + "'s canonical encoding.")
-	f.Type().Id(st.set).Add(core.Clone())
+	f.Type().Id(st.set).Op("=").Add(rt("Set")).Types(elem.Clone())
 	f.Line()
-	f.Var().Id("_").Id(st.api).Op("=").Parens(jen.Op("*").Id(st.set)).Parens(jen.Nil())
+	f.Commentf("%s is the interface of %s (runtime.SetAPI[%s]), for code that wants to be tested", st.api, st.set, st.name)
+	f.Comment("with a mock of it; set-algebra operands and Move's destination are " + st.api + " values.")
+	f.Type().Id(st.api).Op("=").Add(rt("SetAPI")).Types(elem.Clone())
 	f.Line()
 	f.Commentf("%s returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).", st.ctor)
 	f.Func().Id(st.ctor).Params(lv.id("cm").Op("*").Add(rt("ConnectionManager")), lv.id("key").String()).Op("*").Id(st.set).Block(
-		jen.Return(jen.Parens(jen.Op("*").Id(st.set)).Call(
-			rt("NewSet").Types(jen.Id(st.name)).Call(lv.id("cm"), jen.Lit(pkgName(st)+"."+st.set), lv.id("key"), jen.Id(st.codec).Values()))),
+		jen.Return(rt("NewSet").Types(elem.Clone()).Call(lv.id("cm"), jen.Lit(pkgName(st)+"."+st.set), lv.id("key"), jen.Id(st.codec).Values())),
 	)
 	f.Line()
-	f.Func().Params(lv.id("s").Op("*").Id(st.set)).Id("core").Params().Op("*").Add(core.Clone()).Block(
-		jen.If(lv.id("s").Op("==").Nil()).Block(
-			jen.Return(rt("NilSet").Types(jen.Id(st.name)).Call(jen.Lit(pkgName(st)+"."+st.set))),
-		),
-		jen.Return(jen.Parens(jen.Op("*").Add(core.Clone())).Call(lv.id("s"))),
-	)
-	f.Line()
-	f.Func().Params(jen.Op("*").Id(st.set)).Id("cores").Params(lv.id("sets").Index().Op("*").Id(st.set)).Index().Op("*").Add(core.Clone()).Block(
-		lv.id("out").Op(":=").Make(jen.Index().Op("*").Add(core.Clone()), jen.Len(lv.id("sets"))),
-		jen.For(jen.List(lv.id("i"), lv.id("x")).Op(":=").Range().Add(lv.id("sets"))).Block(
-			lv.id("out").Index(lv.id("i")).Op("=").Add(lv.id("x")).Dot("core").Call(),
-		),
-		jen.Return(lv.id("out")),
-	)
-	f.Line()
-
-	// The forwarding methods.
-	for _, m := range methods {
-		var args []jen.Code
-		for _, p := range m.params {
-			switch p.kind {
-			case pElems:
-				args = append(args, jen.Id(p.name).Op("..."))
-			case pSets:
-				args = append(args, lv.id("s").Dot("cores").Call(jen.Id(p.name)).Op("..."))
-			case pSet:
-				args = append(args, jen.Id(p.name).Dot("core").Call())
-			default:
-				args = append(args, jen.Id(p.name))
-			}
-		}
-		f.Comment(m.doc)
-		f.Func().Params(lv.id("s").Op("*").Id(st.set)).Id(m.name).Params(s.params(m)...).Add(results(s.results(m))).Block(
-			jen.Return(lv.id("s").Dot("core").Call().Dot(m.name).Call(args...)),
-		)
-		f.Line()
-	}
 
 	// The codec.
 	f.Commentf("%s is the canonical codec of %s: equal values encode to identical bytes, and Decode", st.codec, st.name)

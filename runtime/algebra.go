@@ -35,9 +35,14 @@ func (o algebraOp) name(store bool) string {
 }
 
 // keysOf checks the other sets and returns their keys.
-func (s *Set[T]) keysOf(others []*Set[T]) ([]string, error) {
+func (s *Set[T]) keysOf(others []SetAPI[T]) ([]string, error) {
 	keys := make([]string, 0, len(others))
-	for i, o := range others {
+	for i, api := range others {
+		o, ok := api.(*Set[T])
+		if !ok {
+			// A mock, or another implementation: it has no key here.
+			return nil, invalidArg("set %d is a %T, not a set of this element type made by NewSet (a generated New...Set)", i, api)
+		}
 		if err := o.ready(); err != nil {
 			return nil, invalidArg("set %d: %v", i, err)
 		}
@@ -55,21 +60,21 @@ func (cm *ConnectionManager) serverSide(keys []string) bool {
 }
 
 // Union returns the members of the receiver and of every other set.
-func (s *Set[T]) Union(ctx context.Context, others ...*Set[T]) ([]T, error) {
+func (s *Set[T]) Union(ctx context.Context, others ...SetAPI[T]) ([]T, error) {
 	return s.algebra(ctx, opUnion, others)
 }
 
 // Intersect returns the members of the receiver that are in every other set.
-func (s *Set[T]) Intersect(ctx context.Context, others ...*Set[T]) ([]T, error) {
+func (s *Set[T]) Intersect(ctx context.Context, others ...SetAPI[T]) ([]T, error) {
 	return s.algebra(ctx, opInter, others)
 }
 
 // Diff returns the members of the receiver that are in none of the others.
-func (s *Set[T]) Diff(ctx context.Context, others ...*Set[T]) ([]T, error) {
+func (s *Set[T]) Diff(ctx context.Context, others ...SetAPI[T]) ([]T, error) {
 	return s.algebra(ctx, opDiff, others)
 }
 
-func (s *Set[T]) algebra(ctx context.Context, op algebraOp, others []*Set[T]) ([]T, error) {
+func (s *Set[T]) algebra(ctx context.Context, op algebraOp, others []SetAPI[T]) ([]T, error) {
 	name := op.name(false)
 	if err := s.ready(); err != nil {
 		return nil, s.opErr(name, err)
@@ -160,23 +165,23 @@ func (cm *ConnectionManager) algebraLocal(ctx context.Context, op algebraOp, key
 
 // UnionStore replaces the receiver with the union of sources and returns its
 // new size. With no sources the receiver becomes empty.
-func (s *Set[T]) UnionStore(ctx context.Context, sources ...*Set[T]) (int64, error) {
+func (s *Set[T]) UnionStore(ctx context.Context, sources ...SetAPI[T]) (int64, error) {
 	return s.store(ctx, opUnion, sources)
 }
 
 // IntersectStore replaces the receiver with the intersection of sources and
 // returns its new size. It needs at least one source.
-func (s *Set[T]) IntersectStore(ctx context.Context, sources ...*Set[T]) (int64, error) {
+func (s *Set[T]) IntersectStore(ctx context.Context, sources ...SetAPI[T]) (int64, error) {
 	return s.store(ctx, opInter, sources)
 }
 
 // DiffStore replaces the receiver with sources[0] minus the other sources
 // and returns its new size. It needs at least one source.
-func (s *Set[T]) DiffStore(ctx context.Context, sources ...*Set[T]) (int64, error) {
+func (s *Set[T]) DiffStore(ctx context.Context, sources ...SetAPI[T]) (int64, error) {
 	return s.store(ctx, opDiff, sources)
 }
 
-func (s *Set[T]) store(ctx context.Context, op algebraOp, sources []*Set[T]) (int64, error) {
+func (s *Set[T]) store(ctx context.Context, op algebraOp, sources []SetAPI[T]) (int64, error) {
 	name := op.name(true)
 	if err := s.ready(); err != nil {
 		return 0, s.opErr(name, err)
@@ -261,7 +266,7 @@ func (cm *ConnectionManager) fencedCall(ctx context.Context, p retryPolicy, fenc
 
 // IntersectSize returns the size of the intersection of the receiver and
 // others (SINTERCARD), stopping at limit when limit > 0.
-func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...*Set[T]) (int64, error) {
+func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...SetAPI[T]) (int64, error) {
 	const name = "IntersectSize"
 	if err := s.ready(); err != nil {
 		return 0, s.opErr(name, err)
@@ -300,19 +305,20 @@ func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...*Set[
 // cluster with the two keys in different slots it removes m from the
 // receiver, then adds it to dst; if the add fails it puts m back and
 // returns the error, so the member is never lost.
-func (s *Set[T]) Move(ctx context.Context, dst *Set[T], m T) (bool, error) {
+func (s *Set[T]) Move(ctx context.Context, dst SetAPI[T], m T) (bool, error) {
 	const name = "Move"
 	if err := s.ready(); err != nil {
 		return false, s.opErr(name, err)
 	}
-	if _, err := s.keysOf([]*Set[T]{dst}); err != nil {
+	dkeys, err := s.keysOf([]SetAPI[T]{dst})
+	if err != nil {
 		return false, s.opErr(name, err)
 	}
 	b, err := s.codec.Append(nil, &m)
 	if err != nil {
 		return false, s.opErr(name, encodeErr(err))
 	}
-	ok, err := s.cm.moveRaw(ctx, s.key, dst.key, string(b))
+	ok, err := s.cm.moveRaw(ctx, s.key, dkeys[0], string(b))
 	return ok, s.opErr(name, err)
 }
 

@@ -82,7 +82,7 @@ func testAlgebra[T any](t *testing.T, cm *runtime.ConnectionManager, k elemKind[
 	me := intSet{}
 	a, b, c, e := newSet("a", ma), newSet("b", mb), newSet("c", mc), newSet("e", me)
 
-	type sets = []*runtime.Set[T]
+	type sets = []runtime.SetAPI[T]
 	reads := []struct {
 		name  string
 		run   func() ([]T, error)

@@ -560,7 +560,7 @@ func testClusterAlgebraModel(t *testing.T, c *redistest.Cluster, cm *runtime.Con
 			}
 			return fmt.Sprintf("alg:%d:%s", trial, name)
 		}
-		sets := make([]*runtime.Set[string], nsets)
+		sets := make([]runtime.SetAPI[string], nsets)
 		models := make([]setModel, nsets)
 		slots := map[uint16]bool{}
 		for i := range sets {

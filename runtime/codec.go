@@ -101,8 +101,8 @@ func (s *Set[T]) encodeAll(members []T, base int) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("member %d: %w", base+i, encodeErr(err))
 		}
-		if cap(b) == cap(free) {
-			arena = arena[:len(arena)+len(b)]
+		if len(b) > 0 && cap(free) > 0 && unsafe.SliceData(b) == unsafe.SliceData(free) && len(b) <= cap(free) {
+			arena = arena[:len(arena)+len(b)] // written in place: keep it
 		}
 		out[i] = unsafe.String(unsafe.SliceData(b), len(b))
 	}

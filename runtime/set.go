@@ -62,12 +62,6 @@ func NewSet[T any](cm *ConnectionManager, name, key string, codec Codec[T]) *Set
 	return s
 }
 
-// NilSet returns the set that stands for a nil *name (a generated type): its
-// every call fails with ErrInvalidArgument naming the type.
-func NilSet[T any](name string) *Set[T] {
-	return &Set[T]{name: name, bad: invalidArg("nil *%s", name)}
-}
-
 // Key returns the full key, prefix included.
 func (s *Set[T]) Key() string {
 	if s == nil {
@@ -88,7 +82,7 @@ func (s *Set[T]) opErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	name, key := "runtime.Set", ""
+	name, key := setName[T](), ""
 	if s != nil {
 		name, key = s.name, s.key
 	}
@@ -97,7 +91,7 @@ func (s *Set[T]) opErr(op string, err error) error {
 
 func (s *Set[T]) ready() error {
 	if s == nil {
-		return invalidArg("nil set")
+		return invalidArg("nil *%s", setName[T]())
 	}
 	return s.bad
 }

@@ -3,189 +3,24 @@
 package sessions
 
 import (
-	"context"
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
-	"iter"
 	"slices"
-	"time"
+	time "time"
 )
 
-// SessionSetAPI is the interface of SessionSet, for code that wants to be tested with a mock of it.
-type SessionSetAPI interface {
-	// Key returns the set's full key, Options.KeyPrefix included.
-	Key() string
-	// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-	Add(ctx context.Context, members ...Session) (int64, error)
-	// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-	Remove(ctx context.Context, members ...Session) (int64, error)
-	// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-	Contains(ctx context.Context, m Session) (bool, error)
-	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-	ContainsMany(ctx context.Context, ms ...Session) ([]bool, error)
-	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-	Members(ctx context.Context) ([]Session, error)
-	// All iterates over the members with SSCAN, in constant memory.
-	All(ctx context.Context) iter.Seq2[Session, error]
-	// Size returns the number of members (SCARD).
-	Size(ctx context.Context) (int64, error)
-	// Clear deletes the set (UNLINK).
-	Clear(ctx context.Context) error
-	// Union returns the members of the receiver and of every other set (SUNION).
-	Union(ctx context.Context, others ...*SessionSet) ([]Session, error)
-	// Intersect returns the members of the receiver that are in every other set (SINTER).
-	Intersect(ctx context.Context, others ...*SessionSet) ([]Session, error)
-	// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-	Diff(ctx context.Context, others ...*SessionSet) ([]Session, error)
-	// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-	UnionStore(ctx context.Context, sources ...*SessionSet) (int64, error)
-	// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-	IntersectStore(ctx context.Context, sources ...*SessionSet) (int64, error)
-	// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-	DiffStore(ctx context.Context, sources ...*SessionSet) (int64, error)
-	// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-	IntersectSize(ctx context.Context, limit int64, others ...*SessionSet) (int64, error)
-	// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-	Pop(ctx context.Context, n int64) ([]Session, error)
-	// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-	Random(ctx context.Context, n int64) ([]Session, error)
-	// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-	Move(ctx context.Context, dst *SessionSet, m Session) (bool, error)
-	// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-	Expire(ctx context.Context, ttl time.Duration) (bool, error)
-	// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-	TTL(ctx context.Context) (time.Duration, error)
-}
-
-// SessionSet is a Redis set of Session values stored at one key. It is safe for concurrent use;
+// SessionSet is a Redis set of Session values stored at one key: runtime.Set[Session], whose methods
+// (Add, Contains, Members, Union, …) are documented there. It is safe for concurrent use;
 // a nil *SessionSet returns errors, never panics. Members are stored in SessionCodec's canonical encoding.
-type SessionSet runtime.Set[Session]
+type SessionSet = runtime.Set[Session]
 
-var _ SessionSetAPI = (*SessionSet)(nil)
+// SessionSetAPI is the interface of SessionSet (runtime.SetAPI[Session]), for code that wants to be tested
+// with a mock of it; set-algebra operands and Move's destination are SessionSetAPI values.
+type SessionSetAPI = runtime.SetAPI[Session]
 
 // NewSessionSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewSessionSet(cm *runtime.ConnectionManager, key string) *SessionSet {
-	return (*SessionSet)(runtime.NewSet[Session](cm, "sessions.SessionSet", key, SessionCodec{}))
-}
-
-func (s *SessionSet) core() *runtime.Set[Session] {
-	if s == nil {
-		return runtime.NilSet[Session]("sessions.SessionSet")
-	}
-	return (*runtime.Set[Session])(s)
-}
-
-func (*SessionSet) cores(sets []*SessionSet) []*runtime.Set[Session] {
-	out := make([]*runtime.Set[Session], len(sets))
-	for i, x := range sets {
-		out[i] = x.core()
-	}
-	return out
-}
-
-// Key returns the set's full key, Options.KeyPrefix included.
-func (s *SessionSet) Key() string {
-	return s.core().Key()
-}
-
-// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-func (s *SessionSet) Add(ctx context.Context, members ...Session) (int64, error) {
-	return s.core().Add(ctx, members...)
-}
-
-// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-func (s *SessionSet) Remove(ctx context.Context, members ...Session) (int64, error) {
-	return s.core().Remove(ctx, members...)
-}
-
-// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-func (s *SessionSet) Contains(ctx context.Context, m Session) (bool, error) {
-	return s.core().Contains(ctx, m)
-}
-
-// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-func (s *SessionSet) ContainsMany(ctx context.Context, ms ...Session) ([]bool, error) {
-	return s.core().ContainsMany(ctx, ms...)
-}
-
-// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-func (s *SessionSet) Members(ctx context.Context) ([]Session, error) {
-	return s.core().Members(ctx)
-}
-
-// All iterates over the members with SSCAN, in constant memory.
-func (s *SessionSet) All(ctx context.Context) iter.Seq2[Session, error] {
-	return s.core().All(ctx)
-}
-
-// Size returns the number of members (SCARD).
-func (s *SessionSet) Size(ctx context.Context) (int64, error) {
-	return s.core().Size(ctx)
-}
-
-// Clear deletes the set (UNLINK).
-func (s *SessionSet) Clear(ctx context.Context) error {
-	return s.core().Clear(ctx)
-}
-
-// Union returns the members of the receiver and of every other set (SUNION).
-func (s *SessionSet) Union(ctx context.Context, others ...*SessionSet) ([]Session, error) {
-	return s.core().Union(ctx, s.cores(others)...)
-}
-
-// Intersect returns the members of the receiver that are in every other set (SINTER).
-func (s *SessionSet) Intersect(ctx context.Context, others ...*SessionSet) ([]Session, error) {
-	return s.core().Intersect(ctx, s.cores(others)...)
-}
-
-// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-func (s *SessionSet) Diff(ctx context.Context, others ...*SessionSet) ([]Session, error) {
-	return s.core().Diff(ctx, s.cores(others)...)
-}
-
-// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-func (s *SessionSet) UnionStore(ctx context.Context, sources ...*SessionSet) (int64, error) {
-	return s.core().UnionStore(ctx, s.cores(sources)...)
-}
-
-// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-func (s *SessionSet) IntersectStore(ctx context.Context, sources ...*SessionSet) (int64, error) {
-	return s.core().IntersectStore(ctx, s.cores(sources)...)
-}
-
-// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-func (s *SessionSet) DiffStore(ctx context.Context, sources ...*SessionSet) (int64, error) {
-	return s.core().DiffStore(ctx, s.cores(sources)...)
-}
-
-// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-func (s *SessionSet) IntersectSize(ctx context.Context, limit int64, others ...*SessionSet) (int64, error) {
-	return s.core().IntersectSize(ctx, limit, s.cores(others)...)
-}
-
-// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-func (s *SessionSet) Pop(ctx context.Context, n int64) ([]Session, error) {
-	return s.core().Pop(ctx, n)
-}
-
-// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-func (s *SessionSet) Random(ctx context.Context, n int64) ([]Session, error) {
-	return s.core().Random(ctx, n)
-}
-
-// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-func (s *SessionSet) Move(ctx context.Context, dst *SessionSet, m Session) (bool, error) {
-	return s.core().Move(ctx, dst.core(), m)
-}
-
-// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-func (s *SessionSet) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
-	return s.core().Expire(ctx, ttl)
-}
-
-// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-func (s *SessionSet) TTL(ctx context.Context) (time.Duration, error) {
-	return s.core().TTL(ctx)
+	return runtime.NewSet[Session](cm, "sessions.SessionSet", key, SessionCodec{})
 }
 
 // SessionCodec is the canonical codec of Session: equal values encode to identical bytes, and Decode
@@ -296,7 +131,7 @@ func (c SessionCodec) decodeSession(r *codec.Reader, v *Session) error {
 					return codec.InField(err, "user_data")
 				}
 				if n1 > 0 {
-					m1 := make(map[string]string, n1)
+					m1 := make(map[string]string, min(n1, 1024))
 					var prev1 string
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()

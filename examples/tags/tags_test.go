@@ -47,7 +47,7 @@ func TestTagSystemWithMock(t *testing.T) {
 	}
 
 	post1.EXPECT().Intersect(gomock.Any(), gomock.Any()).DoAndReturn(
-		func(_ context.Context, others ...*tags.TagSet) ([]tags.Tag, error) {
+		func(_ context.Context, others ...tags.TagSetAPI) ([]tags.Tag, error) {
 			if len(others) != 1 || others[0].Key() != tags.ItemKey("post2") {
 				t.Errorf("Intersect with %d sets, first key %q; want the set of post2", len(others), others[0].Key())
 			}

@@ -3,189 +3,24 @@
 package users
 
 import (
-	"context"
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
-	"iter"
 	"slices"
-	"time"
+	time "time"
 )
 
-// ProfileSetAPI is the interface of ProfileSet, for code that wants to be tested with a mock of it.
-type ProfileSetAPI interface {
-	// Key returns the set's full key, Options.KeyPrefix included.
-	Key() string
-	// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-	Add(ctx context.Context, members ...Profile) (int64, error)
-	// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-	Remove(ctx context.Context, members ...Profile) (int64, error)
-	// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-	Contains(ctx context.Context, m Profile) (bool, error)
-	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-	ContainsMany(ctx context.Context, ms ...Profile) ([]bool, error)
-	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-	Members(ctx context.Context) ([]Profile, error)
-	// All iterates over the members with SSCAN, in constant memory.
-	All(ctx context.Context) iter.Seq2[Profile, error]
-	// Size returns the number of members (SCARD).
-	Size(ctx context.Context) (int64, error)
-	// Clear deletes the set (UNLINK).
-	Clear(ctx context.Context) error
-	// Union returns the members of the receiver and of every other set (SUNION).
-	Union(ctx context.Context, others ...*ProfileSet) ([]Profile, error)
-	// Intersect returns the members of the receiver that are in every other set (SINTER).
-	Intersect(ctx context.Context, others ...*ProfileSet) ([]Profile, error)
-	// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-	Diff(ctx context.Context, others ...*ProfileSet) ([]Profile, error)
-	// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-	UnionStore(ctx context.Context, sources ...*ProfileSet) (int64, error)
-	// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-	IntersectStore(ctx context.Context, sources ...*ProfileSet) (int64, error)
-	// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-	DiffStore(ctx context.Context, sources ...*ProfileSet) (int64, error)
-	// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-	IntersectSize(ctx context.Context, limit int64, others ...*ProfileSet) (int64, error)
-	// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-	Pop(ctx context.Context, n int64) ([]Profile, error)
-	// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-	Random(ctx context.Context, n int64) ([]Profile, error)
-	// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-	Move(ctx context.Context, dst *ProfileSet, m Profile) (bool, error)
-	// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-	Expire(ctx context.Context, ttl time.Duration) (bool, error)
-	// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-	TTL(ctx context.Context) (time.Duration, error)
-}
-
-// ProfileSet is a Redis set of Profile values stored at one key. It is safe for concurrent use;
+// ProfileSet is a Redis set of Profile values stored at one key: runtime.Set[Profile], whose methods
+// (Add, Contains, Members, Union, …) are documented there. It is safe for concurrent use;
 // a nil *ProfileSet returns errors, never panics. Members are stored in ProfileCodec's canonical encoding.
-type ProfileSet runtime.Set[Profile]
+type ProfileSet = runtime.Set[Profile]
 
-var _ ProfileSetAPI = (*ProfileSet)(nil)
+// ProfileSetAPI is the interface of ProfileSet (runtime.SetAPI[Profile]), for code that wants to be tested
+// with a mock of it; set-algebra operands and Move's destination are ProfileSetAPI values.
+type ProfileSetAPI = runtime.SetAPI[Profile]
 
 // NewProfileSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewProfileSet(cm *runtime.ConnectionManager, key string) *ProfileSet {
-	return (*ProfileSet)(runtime.NewSet[Profile](cm, "users.ProfileSet", key, ProfileCodec{}))
-}
-
-func (s *ProfileSet) core() *runtime.Set[Profile] {
-	if s == nil {
-		return runtime.NilSet[Profile]("users.ProfileSet")
-	}
-	return (*runtime.Set[Profile])(s)
-}
-
-func (*ProfileSet) cores(sets []*ProfileSet) []*runtime.Set[Profile] {
-	out := make([]*runtime.Set[Profile], len(sets))
-	for i, x := range sets {
-		out[i] = x.core()
-	}
-	return out
-}
-
-// Key returns the set's full key, Options.KeyPrefix included.
-func (s *ProfileSet) Key() string {
-	return s.core().Key()
-}
-
-// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-func (s *ProfileSet) Add(ctx context.Context, members ...Profile) (int64, error) {
-	return s.core().Add(ctx, members...)
-}
-
-// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-func (s *ProfileSet) Remove(ctx context.Context, members ...Profile) (int64, error) {
-	return s.core().Remove(ctx, members...)
-}
-
-// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-func (s *ProfileSet) Contains(ctx context.Context, m Profile) (bool, error) {
-	return s.core().Contains(ctx, m)
-}
-
-// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-func (s *ProfileSet) ContainsMany(ctx context.Context, ms ...Profile) ([]bool, error) {
-	return s.core().ContainsMany(ctx, ms...)
-}
-
-// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-func (s *ProfileSet) Members(ctx context.Context) ([]Profile, error) {
-	return s.core().Members(ctx)
-}
-
-// All iterates over the members with SSCAN, in constant memory.
-func (s *ProfileSet) All(ctx context.Context) iter.Seq2[Profile, error] {
-	return s.core().All(ctx)
-}
-
-// Size returns the number of members (SCARD).
-func (s *ProfileSet) Size(ctx context.Context) (int64, error) {
-	return s.core().Size(ctx)
-}
-
-// Clear deletes the set (UNLINK).
-func (s *ProfileSet) Clear(ctx context.Context) error {
-	return s.core().Clear(ctx)
-}
-
-// Union returns the members of the receiver and of every other set (SUNION).
-func (s *ProfileSet) Union(ctx context.Context, others ...*ProfileSet) ([]Profile, error) {
-	return s.core().Union(ctx, s.cores(others)...)
-}
-
-// Intersect returns the members of the receiver that are in every other set (SINTER).
-func (s *ProfileSet) Intersect(ctx context.Context, others ...*ProfileSet) ([]Profile, error) {
-	return s.core().Intersect(ctx, s.cores(others)...)
-}
-
-// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-func (s *ProfileSet) Diff(ctx context.Context, others ...*ProfileSet) ([]Profile, error) {
-	return s.core().Diff(ctx, s.cores(others)...)
-}
-
-// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-func (s *ProfileSet) UnionStore(ctx context.Context, sources ...*ProfileSet) (int64, error) {
-	return s.core().UnionStore(ctx, s.cores(sources)...)
-}
-
-// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-func (s *ProfileSet) IntersectStore(ctx context.Context, sources ...*ProfileSet) (int64, error) {
-	return s.core().IntersectStore(ctx, s.cores(sources)...)
-}
-
-// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-func (s *ProfileSet) DiffStore(ctx context.Context, sources ...*ProfileSet) (int64, error) {
-	return s.core().DiffStore(ctx, s.cores(sources)...)
-}
-
-// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-func (s *ProfileSet) IntersectSize(ctx context.Context, limit int64, others ...*ProfileSet) (int64, error) {
-	return s.core().IntersectSize(ctx, limit, s.cores(others)...)
-}
-
-// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-func (s *ProfileSet) Pop(ctx context.Context, n int64) ([]Profile, error) {
-	return s.core().Pop(ctx, n)
-}
-
-// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-func (s *ProfileSet) Random(ctx context.Context, n int64) ([]Profile, error) {
-	return s.core().Random(ctx, n)
-}
-
-// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-func (s *ProfileSet) Move(ctx context.Context, dst *ProfileSet, m Profile) (bool, error) {
-	return s.core().Move(ctx, dst.core(), m)
-}
-
-// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-func (s *ProfileSet) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
-	return s.core().Expire(ctx, ttl)
-}
-
-// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-func (s *ProfileSet) TTL(ctx context.Context) (time.Duration, error) {
-	return s.core().TTL(ctx)
+	return runtime.NewSet[Profile](cm, "users.ProfileSet", key, ProfileCodec{})
 }
 
 // ProfileCodec is the canonical codec of Profile: equal values encode to identical bytes, and Decode
@@ -315,8 +150,9 @@ func (c ProfileCodec) decodeProfile(r *codec.Reader, v *Profile) error {
 					return codec.InField(err, "labels")
 				}
 				if n1 > 0 {
-					v.Labels = make([]string, n1)
-					for i1 := range v.Labels {
+					v.Labels = make([]string, 0, min(n1, 1024))
+					for i1 := 0; i1 < n1; i1++ {
+						v.Labels = append(v.Labels, *new(string))
 						if v.Labels[i1], err = r.String(); err != nil {
 							return codec.InField(codec.InIndex(err, i1), "labels")
 						}
@@ -337,7 +173,7 @@ func (c ProfileCodec) decodeProfile(r *codec.Reader, v *Profile) error {
 					return codec.InField(err, "limits")
 				}
 				if n1 > 0 {
-					m1 := make(map[int]float64, n1)
+					m1 := make(map[int]float64, min(n1, 1024))
 					var prev1 int
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()
@@ -390,7 +226,7 @@ func (c ProfileCodec) decodeProfile(r *codec.Reader, v *Profile) error {
 					return codec.InField(err, "projects")
 				}
 				if n1 > 0 {
-					m1 := make(map[string]Project, n1)
+					m1 := make(map[string]Project, min(n1, 1024))
 					var prev1 string
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()
@@ -631,7 +467,7 @@ func (c ProfileCodec) decodeUser(r *codec.Reader, v *User) error {
 					return codec.InField(err, "scores")
 				}
 				if n1 > 0 {
-					m1 := make(map[string]int, n1)
+					m1 := make(map[string]int, min(n1, 1024))
 					var prev1 string
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()

@@ -4,187 +4,21 @@ package testtypes
 
 import (
 	"bytes"
-	"context"
 	"github.com/setgen/setgen/runtime"
-	"iter"
-	"time"
 )
 
-// BlobSetAPI is the interface of BlobSet, for code that wants to be tested with a mock of it.
-type BlobSetAPI interface {
-	// Key returns the set's full key, Options.KeyPrefix included.
-	Key() string
-	// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-	Add(ctx context.Context, members ...Blob) (int64, error)
-	// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-	Remove(ctx context.Context, members ...Blob) (int64, error)
-	// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-	Contains(ctx context.Context, m Blob) (bool, error)
-	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-	ContainsMany(ctx context.Context, ms ...Blob) ([]bool, error)
-	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-	Members(ctx context.Context) ([]Blob, error)
-	// All iterates over the members with SSCAN, in constant memory.
-	All(ctx context.Context) iter.Seq2[Blob, error]
-	// Size returns the number of members (SCARD).
-	Size(ctx context.Context) (int64, error)
-	// Clear deletes the set (UNLINK).
-	Clear(ctx context.Context) error
-	// Union returns the members of the receiver and of every other set (SUNION).
-	Union(ctx context.Context, others ...*BlobSet) ([]Blob, error)
-	// Intersect returns the members of the receiver that are in every other set (SINTER).
-	Intersect(ctx context.Context, others ...*BlobSet) ([]Blob, error)
-	// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-	Diff(ctx context.Context, others ...*BlobSet) ([]Blob, error)
-	// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-	UnionStore(ctx context.Context, sources ...*BlobSet) (int64, error)
-	// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-	IntersectStore(ctx context.Context, sources ...*BlobSet) (int64, error)
-	// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-	DiffStore(ctx context.Context, sources ...*BlobSet) (int64, error)
-	// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-	IntersectSize(ctx context.Context, limit int64, others ...*BlobSet) (int64, error)
-	// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-	Pop(ctx context.Context, n int64) ([]Blob, error)
-	// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-	Random(ctx context.Context, n int64) ([]Blob, error)
-	// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-	Move(ctx context.Context, dst *BlobSet, m Blob) (bool, error)
-	// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-	Expire(ctx context.Context, ttl time.Duration) (bool, error)
-	// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-	TTL(ctx context.Context) (time.Duration, error)
-}
-
-// BlobSet is a Redis set of Blob values stored at one key. It is safe for concurrent use;
+// BlobSet is a Redis set of Blob values stored at one key: runtime.Set[Blob], whose methods
+// (Add, Contains, Members, Union, …) are documented there. It is safe for concurrent use;
 // a nil *BlobSet returns errors, never panics. Members are stored in BlobCodec's canonical encoding.
-type BlobSet runtime.Set[Blob]
+type BlobSet = runtime.Set[Blob]
 
-var _ BlobSetAPI = (*BlobSet)(nil)
+// BlobSetAPI is the interface of BlobSet (runtime.SetAPI[Blob]), for code that wants to be tested
+// with a mock of it; set-algebra operands and Move's destination are BlobSetAPI values.
+type BlobSetAPI = runtime.SetAPI[Blob]
 
 // NewBlobSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewBlobSet(cm *runtime.ConnectionManager, key string) *BlobSet {
-	return (*BlobSet)(runtime.NewSet[Blob](cm, "testtypes.BlobSet", key, BlobCodec{}))
-}
-
-func (s *BlobSet) core() *runtime.Set[Blob] {
-	if s == nil {
-		return runtime.NilSet[Blob]("testtypes.BlobSet")
-	}
-	return (*runtime.Set[Blob])(s)
-}
-
-func (*BlobSet) cores(sets []*BlobSet) []*runtime.Set[Blob] {
-	out := make([]*runtime.Set[Blob], len(sets))
-	for i, x := range sets {
-		out[i] = x.core()
-	}
-	return out
-}
-
-// Key returns the set's full key, Options.KeyPrefix included.
-func (s *BlobSet) Key() string {
-	return s.core().Key()
-}
-
-// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-func (s *BlobSet) Add(ctx context.Context, members ...Blob) (int64, error) {
-	return s.core().Add(ctx, members...)
-}
-
-// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-func (s *BlobSet) Remove(ctx context.Context, members ...Blob) (int64, error) {
-	return s.core().Remove(ctx, members...)
-}
-
-// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-func (s *BlobSet) Contains(ctx context.Context, m Blob) (bool, error) {
-	return s.core().Contains(ctx, m)
-}
-
-// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-func (s *BlobSet) ContainsMany(ctx context.Context, ms ...Blob) ([]bool, error) {
-	return s.core().ContainsMany(ctx, ms...)
-}
-
-// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-func (s *BlobSet) Members(ctx context.Context) ([]Blob, error) {
-	return s.core().Members(ctx)
-}
-
-// All iterates over the members with SSCAN, in constant memory.
-func (s *BlobSet) All(ctx context.Context) iter.Seq2[Blob, error] {
-	return s.core().All(ctx)
-}
-
-// Size returns the number of members (SCARD).
-func (s *BlobSet) Size(ctx context.Context) (int64, error) {
-	return s.core().Size(ctx)
-}
-
-// Clear deletes the set (UNLINK).
-func (s *BlobSet) Clear(ctx context.Context) error {
-	return s.core().Clear(ctx)
-}
-
-// Union returns the members of the receiver and of every other set (SUNION).
-func (s *BlobSet) Union(ctx context.Context, others ...*BlobSet) ([]Blob, error) {
-	return s.core().Union(ctx, s.cores(others)...)
-}
-
-// Intersect returns the members of the receiver that are in every other set (SINTER).
-func (s *BlobSet) Intersect(ctx context.Context, others ...*BlobSet) ([]Blob, error) {
-	return s.core().Intersect(ctx, s.cores(others)...)
-}
-
-// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-func (s *BlobSet) Diff(ctx context.Context, others ...*BlobSet) ([]Blob, error) {
-	return s.core().Diff(ctx, s.cores(others)...)
-}
-
-// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-func (s *BlobSet) UnionStore(ctx context.Context, sources ...*BlobSet) (int64, error) {
-	return s.core().UnionStore(ctx, s.cores(sources)...)
-}
-
-// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-func (s *BlobSet) IntersectStore(ctx context.Context, sources ...*BlobSet) (int64, error) {
-	return s.core().IntersectStore(ctx, s.cores(sources)...)
-}
-
-// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-func (s *BlobSet) DiffStore(ctx context.Context, sources ...*BlobSet) (int64, error) {
-	return s.core().DiffStore(ctx, s.cores(sources)...)
-}
-
-// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-func (s *BlobSet) IntersectSize(ctx context.Context, limit int64, others ...*BlobSet) (int64, error) {
-	return s.core().IntersectSize(ctx, limit, s.cores(others)...)
-}
-
-// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-func (s *BlobSet) Pop(ctx context.Context, n int64) ([]Blob, error) {
-	return s.core().Pop(ctx, n)
-}
-
-// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-func (s *BlobSet) Random(ctx context.Context, n int64) ([]Blob, error) {
-	return s.core().Random(ctx, n)
-}
-
-// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-func (s *BlobSet) Move(ctx context.Context, dst *BlobSet, m Blob) (bool, error) {
-	return s.core().Move(ctx, dst.core(), m)
-}
-
-// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-func (s *BlobSet) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
-	return s.core().Expire(ctx, ttl)
-}
-
-// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-func (s *BlobSet) TTL(ctx context.Context) (time.Duration, error) {
-	return s.core().TTL(ctx)
+	return runtime.NewSet[Blob](cm, "testtypes.BlobSet", key, BlobCodec{})
 }
 
 // BlobCodec is the canonical codec of Blob: equal values encode to identical bytes, and Decode

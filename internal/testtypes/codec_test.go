@@ -266,3 +266,50 @@ func TestAppendAllocatesNothing(t *testing.T) {
 		t.Fatalf("Kitchen of scalars: %v allocations", n)
 	}
 }
+
+// TestReviewedEdges: encodings that once had a second form, or that the
+// encoder wrote and its decoder refused.
+func TestReviewedEdges(t *testing.T) {
+	m := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	s := func(v string) []byte { return codec.AppendString(nil, v) }
+	h := codec.AppendMapHeader
+	a := codec.AppendArrayHeader
+	var k testtypes.Kitchen
+	bad := map[string][]byte{
+		// The zero time as a 96-bit timestamp, where it is nil.
+		"zero time as a timestamp": m(h(nil, 1), s("times"), a(nil, 1), codec.AppendTimeValue(nil, time.Time{})),
+		// A nested array of zero values present.
+		"nested zero array": m(h(nil, 1), s("deep"), a(nil, 2), a(nil, 2), a(nil, 0), a(nil, 0), a(nil, 2), a(nil, 0), a(nil, 0)),
+		// An array of zero times present.
+		"zero times": m(h(nil, 1), s("stamps"), a(nil, 2), []byte{0xc0, 0xc0}),
+		// A NaN map key.
+		"NaN key": m(h(nil, 1), s("mf"), h(nil, 1), codec.AppendFloat64(nil, math.NaN()), []byte{0xc3}),
+	}
+	for name, in := range bad {
+		if err := (testtypes.KitchenCodec{}).Decode(in, &k); !errors.Is(err, runtime.ErrDecode) {
+			t.Errorf("%s: Decode(%x) = %v; want ErrDecode", name, in, err)
+		}
+	}
+	// What the encoder writes for such values, its decoder reads.
+	local := time.Time{}.Local()
+	for _, v := range []testtypes.Kitchen{
+		{Stamps: [2]time.Time{local, {}}},
+		{Deep: [2][2][]string{{nil, {"x"}}, {}}},
+		{Times: []time.Time{{}, time.Unix(5, 0)}},
+		{GA: testtypes.List[int]{1, 2}},
+		{MT: map[time.Time]int{time.Unix(1, 0): 1, time.Unix(2, 0).In(time.FixedZone("z", 60)): 2}},
+	} {
+		b := enc(t, testtypes.KitchenCodec{}, v)
+		canonical(t, testtypes.KitchenCodec{}, b)
+	}
+	// Distinct Go keys that are one stored key, and NaN keys, do not encode.
+	now := time.Now()
+	for name, v := range map[string]testtypes.Kitchen{
+		"one instant in two zones": {MT: map[time.Time]int{now.UTC(): 1, now.In(time.FixedZone("z", 3600)): 2}},
+		"a NaN key":                {MF: map[float64]bool{math.NaN(): true, 1: false}},
+	} {
+		if _, err := (testtypes.KitchenCodec{}).Append(nil, &v); !errors.Is(err, runtime.ErrEncode) {
+			t.Errorf("%s: Append = %v; want ErrEncode", name, err)
+		}
+	}
+}

@@ -3,189 +3,23 @@
 package testtypes
 
 import (
-	"context"
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
-	"iter"
 	"slices"
-	"time"
 )
 
-// DocSetAPI is the interface of DocSet, for code that wants to be tested with a mock of it.
-type DocSetAPI interface {
-	// Key returns the set's full key, Options.KeyPrefix included.
-	Key() string
-	// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-	Add(ctx context.Context, members ...Doc) (int64, error)
-	// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-	Remove(ctx context.Context, members ...Doc) (int64, error)
-	// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-	Contains(ctx context.Context, m Doc) (bool, error)
-	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-	ContainsMany(ctx context.Context, ms ...Doc) ([]bool, error)
-	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-	Members(ctx context.Context) ([]Doc, error)
-	// All iterates over the members with SSCAN, in constant memory.
-	All(ctx context.Context) iter.Seq2[Doc, error]
-	// Size returns the number of members (SCARD).
-	Size(ctx context.Context) (int64, error)
-	// Clear deletes the set (UNLINK).
-	Clear(ctx context.Context) error
-	// Union returns the members of the receiver and of every other set (SUNION).
-	Union(ctx context.Context, others ...*DocSet) ([]Doc, error)
-	// Intersect returns the members of the receiver that are in every other set (SINTER).
-	Intersect(ctx context.Context, others ...*DocSet) ([]Doc, error)
-	// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-	Diff(ctx context.Context, others ...*DocSet) ([]Doc, error)
-	// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-	UnionStore(ctx context.Context, sources ...*DocSet) (int64, error)
-	// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-	IntersectStore(ctx context.Context, sources ...*DocSet) (int64, error)
-	// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-	DiffStore(ctx context.Context, sources ...*DocSet) (int64, error)
-	// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-	IntersectSize(ctx context.Context, limit int64, others ...*DocSet) (int64, error)
-	// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-	Pop(ctx context.Context, n int64) ([]Doc, error)
-	// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-	Random(ctx context.Context, n int64) ([]Doc, error)
-	// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-	Move(ctx context.Context, dst *DocSet, m Doc) (bool, error)
-	// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-	Expire(ctx context.Context, ttl time.Duration) (bool, error)
-	// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-	TTL(ctx context.Context) (time.Duration, error)
-}
-
-// DocSet is a Redis set of Doc values stored at one key. It is safe for concurrent use;
+// DocSet is a Redis set of Doc values stored at one key: runtime.Set[Doc], whose methods
+// (Add, Contains, Members, Union, …) are documented there. It is safe for concurrent use;
 // a nil *DocSet returns errors, never panics. Members are stored in DocCodec's canonical encoding.
-type DocSet runtime.Set[Doc]
+type DocSet = runtime.Set[Doc]
 
-var _ DocSetAPI = (*DocSet)(nil)
+// DocSetAPI is the interface of DocSet (runtime.SetAPI[Doc]), for code that wants to be tested
+// with a mock of it; set-algebra operands and Move's destination are DocSetAPI values.
+type DocSetAPI = runtime.SetAPI[Doc]
 
 // NewDocSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewDocSet(cm *runtime.ConnectionManager, key string) *DocSet {
-	return (*DocSet)(runtime.NewSet[Doc](cm, "testtypes.DocSet", key, DocCodec{}))
-}
-
-func (s *DocSet) core() *runtime.Set[Doc] {
-	if s == nil {
-		return runtime.NilSet[Doc]("testtypes.DocSet")
-	}
-	return (*runtime.Set[Doc])(s)
-}
-
-func (*DocSet) cores(sets []*DocSet) []*runtime.Set[Doc] {
-	out := make([]*runtime.Set[Doc], len(sets))
-	for i, x := range sets {
-		out[i] = x.core()
-	}
-	return out
-}
-
-// Key returns the set's full key, Options.KeyPrefix included.
-func (s *DocSet) Key() string {
-	return s.core().Key()
-}
-
-// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-func (s *DocSet) Add(ctx context.Context, members ...Doc) (int64, error) {
-	return s.core().Add(ctx, members...)
-}
-
-// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-func (s *DocSet) Remove(ctx context.Context, members ...Doc) (int64, error) {
-	return s.core().Remove(ctx, members...)
-}
-
-// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-func (s *DocSet) Contains(ctx context.Context, m Doc) (bool, error) {
-	return s.core().Contains(ctx, m)
-}
-
-// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-func (s *DocSet) ContainsMany(ctx context.Context, ms ...Doc) ([]bool, error) {
-	return s.core().ContainsMany(ctx, ms...)
-}
-
-// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-func (s *DocSet) Members(ctx context.Context) ([]Doc, error) {
-	return s.core().Members(ctx)
-}
-
-// All iterates over the members with SSCAN, in constant memory.
-func (s *DocSet) All(ctx context.Context) iter.Seq2[Doc, error] {
-	return s.core().All(ctx)
-}
-
-// Size returns the number of members (SCARD).
-func (s *DocSet) Size(ctx context.Context) (int64, error) {
-	return s.core().Size(ctx)
-}
-
-// Clear deletes the set (UNLINK).
-func (s *DocSet) Clear(ctx context.Context) error {
-	return s.core().Clear(ctx)
-}
-
-// Union returns the members of the receiver and of every other set (SUNION).
-func (s *DocSet) Union(ctx context.Context, others ...*DocSet) ([]Doc, error) {
-	return s.core().Union(ctx, s.cores(others)...)
-}
-
-// Intersect returns the members of the receiver that are in every other set (SINTER).
-func (s *DocSet) Intersect(ctx context.Context, others ...*DocSet) ([]Doc, error) {
-	return s.core().Intersect(ctx, s.cores(others)...)
-}
-
-// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-func (s *DocSet) Diff(ctx context.Context, others ...*DocSet) ([]Doc, error) {
-	return s.core().Diff(ctx, s.cores(others)...)
-}
-
-// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-func (s *DocSet) UnionStore(ctx context.Context, sources ...*DocSet) (int64, error) {
-	return s.core().UnionStore(ctx, s.cores(sources)...)
-}
-
-// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-func (s *DocSet) IntersectStore(ctx context.Context, sources ...*DocSet) (int64, error) {
-	return s.core().IntersectStore(ctx, s.cores(sources)...)
-}
-
-// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-func (s *DocSet) DiffStore(ctx context.Context, sources ...*DocSet) (int64, error) {
-	return s.core().DiffStore(ctx, s.cores(sources)...)
-}
-
-// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-func (s *DocSet) IntersectSize(ctx context.Context, limit int64, others ...*DocSet) (int64, error) {
-	return s.core().IntersectSize(ctx, limit, s.cores(others)...)
-}
-
-// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-func (s *DocSet) Pop(ctx context.Context, n int64) ([]Doc, error) {
-	return s.core().Pop(ctx, n)
-}
-
-// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-func (s *DocSet) Random(ctx context.Context, n int64) ([]Doc, error) {
-	return s.core().Random(ctx, n)
-}
-
-// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-func (s *DocSet) Move(ctx context.Context, dst *DocSet, m Doc) (bool, error) {
-	return s.core().Move(ctx, dst.core(), m)
-}
-
-// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-func (s *DocSet) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
-	return s.core().Expire(ctx, ttl)
-}
-
-// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-func (s *DocSet) TTL(ctx context.Context) (time.Duration, error) {
-	return s.core().TTL(ctx)
+	return runtime.NewSet[Doc](cm, "testtypes.DocSet", key, DocCodec{})
 }
 
 // DocCodec is the canonical codec of Doc: equal values encode to identical bytes, and Decode
@@ -283,8 +117,9 @@ func (c DocCodec) decodeDoc(r *codec.Reader, v *Doc) error {
 					return codec.InField(err, "tags")
 				}
 				if n1 > 0 {
-					v.Tags = make([]string, n1)
-					for i1 := range v.Tags {
+					v.Tags = make([]string, 0, min(n1, 1024))
+					for i1 := 0; i1 < n1; i1++ {
+						v.Tags = append(v.Tags, *new(string))
 						if v.Tags[i1], err = r.String(); err != nil {
 							return codec.InField(codec.InIndex(err, i1), "tags")
 						}

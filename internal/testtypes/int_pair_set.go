@@ -3,189 +3,23 @@
 package testtypes
 
 import (
-	"context"
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
-	"iter"
 	"slices"
-	"time"
 )
 
-// IntPairSetAPI is the interface of IntPairSet, for code that wants to be tested with a mock of it.
-type IntPairSetAPI interface {
-	// Key returns the set's full key, Options.KeyPrefix included.
-	Key() string
-	// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-	Add(ctx context.Context, members ...IntPair) (int64, error)
-	// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-	Remove(ctx context.Context, members ...IntPair) (int64, error)
-	// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-	Contains(ctx context.Context, m IntPair) (bool, error)
-	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-	ContainsMany(ctx context.Context, ms ...IntPair) ([]bool, error)
-	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-	Members(ctx context.Context) ([]IntPair, error)
-	// All iterates over the members with SSCAN, in constant memory.
-	All(ctx context.Context) iter.Seq2[IntPair, error]
-	// Size returns the number of members (SCARD).
-	Size(ctx context.Context) (int64, error)
-	// Clear deletes the set (UNLINK).
-	Clear(ctx context.Context) error
-	// Union returns the members of the receiver and of every other set (SUNION).
-	Union(ctx context.Context, others ...*IntPairSet) ([]IntPair, error)
-	// Intersect returns the members of the receiver that are in every other set (SINTER).
-	Intersect(ctx context.Context, others ...*IntPairSet) ([]IntPair, error)
-	// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-	Diff(ctx context.Context, others ...*IntPairSet) ([]IntPair, error)
-	// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-	UnionStore(ctx context.Context, sources ...*IntPairSet) (int64, error)
-	// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-	IntersectStore(ctx context.Context, sources ...*IntPairSet) (int64, error)
-	// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-	DiffStore(ctx context.Context, sources ...*IntPairSet) (int64, error)
-	// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-	IntersectSize(ctx context.Context, limit int64, others ...*IntPairSet) (int64, error)
-	// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-	Pop(ctx context.Context, n int64) ([]IntPair, error)
-	// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-	Random(ctx context.Context, n int64) ([]IntPair, error)
-	// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-	Move(ctx context.Context, dst *IntPairSet, m IntPair) (bool, error)
-	// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-	Expire(ctx context.Context, ttl time.Duration) (bool, error)
-	// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-	TTL(ctx context.Context) (time.Duration, error)
-}
-
-// IntPairSet is a Redis set of IntPair values stored at one key. It is safe for concurrent use;
+// IntPairSet is a Redis set of IntPair values stored at one key: runtime.Set[IntPair], whose methods
+// (Add, Contains, Members, Union, …) are documented there. It is safe for concurrent use;
 // a nil *IntPairSet returns errors, never panics. Members are stored in IntPairCodec's canonical encoding.
-type IntPairSet runtime.Set[IntPair]
+type IntPairSet = runtime.Set[IntPair]
 
-var _ IntPairSetAPI = (*IntPairSet)(nil)
+// IntPairSetAPI is the interface of IntPairSet (runtime.SetAPI[IntPair]), for code that wants to be tested
+// with a mock of it; set-algebra operands and Move's destination are IntPairSetAPI values.
+type IntPairSetAPI = runtime.SetAPI[IntPair]
 
 // NewIntPairSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewIntPairSet(cm *runtime.ConnectionManager, key string) *IntPairSet {
-	return (*IntPairSet)(runtime.NewSet[IntPair](cm, "testtypes.IntPairSet", key, IntPairCodec{}))
-}
-
-func (s *IntPairSet) core() *runtime.Set[IntPair] {
-	if s == nil {
-		return runtime.NilSet[IntPair]("testtypes.IntPairSet")
-	}
-	return (*runtime.Set[IntPair])(s)
-}
-
-func (*IntPairSet) cores(sets []*IntPairSet) []*runtime.Set[IntPair] {
-	out := make([]*runtime.Set[IntPair], len(sets))
-	for i, x := range sets {
-		out[i] = x.core()
-	}
-	return out
-}
-
-// Key returns the set's full key, Options.KeyPrefix included.
-func (s *IntPairSet) Key() string {
-	return s.core().Key()
-}
-
-// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-func (s *IntPairSet) Add(ctx context.Context, members ...IntPair) (int64, error) {
-	return s.core().Add(ctx, members...)
-}
-
-// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-func (s *IntPairSet) Remove(ctx context.Context, members ...IntPair) (int64, error) {
-	return s.core().Remove(ctx, members...)
-}
-
-// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-func (s *IntPairSet) Contains(ctx context.Context, m IntPair) (bool, error) {
-	return s.core().Contains(ctx, m)
-}
-
-// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-func (s *IntPairSet) ContainsMany(ctx context.Context, ms ...IntPair) ([]bool, error) {
-	return s.core().ContainsMany(ctx, ms...)
-}
-
-// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-func (s *IntPairSet) Members(ctx context.Context) ([]IntPair, error) {
-	return s.core().Members(ctx)
-}
-
-// All iterates over the members with SSCAN, in constant memory.
-func (s *IntPairSet) All(ctx context.Context) iter.Seq2[IntPair, error] {
-	return s.core().All(ctx)
-}
-
-// Size returns the number of members (SCARD).
-func (s *IntPairSet) Size(ctx context.Context) (int64, error) {
-	return s.core().Size(ctx)
-}
-
-// Clear deletes the set (UNLINK).
-func (s *IntPairSet) Clear(ctx context.Context) error {
-	return s.core().Clear(ctx)
-}
-
-// Union returns the members of the receiver and of every other set (SUNION).
-func (s *IntPairSet) Union(ctx context.Context, others ...*IntPairSet) ([]IntPair, error) {
-	return s.core().Union(ctx, s.cores(others)...)
-}
-
-// Intersect returns the members of the receiver that are in every other set (SINTER).
-func (s *IntPairSet) Intersect(ctx context.Context, others ...*IntPairSet) ([]IntPair, error) {
-	return s.core().Intersect(ctx, s.cores(others)...)
-}
-
-// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-func (s *IntPairSet) Diff(ctx context.Context, others ...*IntPairSet) ([]IntPair, error) {
-	return s.core().Diff(ctx, s.cores(others)...)
-}
-
-// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-func (s *IntPairSet) UnionStore(ctx context.Context, sources ...*IntPairSet) (int64, error) {
-	return s.core().UnionStore(ctx, s.cores(sources)...)
-}
-
-// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-func (s *IntPairSet) IntersectStore(ctx context.Context, sources ...*IntPairSet) (int64, error) {
-	return s.core().IntersectStore(ctx, s.cores(sources)...)
-}
-
-// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-func (s *IntPairSet) DiffStore(ctx context.Context, sources ...*IntPairSet) (int64, error) {
-	return s.core().DiffStore(ctx, s.cores(sources)...)
-}
-
-// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-func (s *IntPairSet) IntersectSize(ctx context.Context, limit int64, others ...*IntPairSet) (int64, error) {
-	return s.core().IntersectSize(ctx, limit, s.cores(others)...)
-}
-
-// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-func (s *IntPairSet) Pop(ctx context.Context, n int64) ([]IntPair, error) {
-	return s.core().Pop(ctx, n)
-}
-
-// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-func (s *IntPairSet) Random(ctx context.Context, n int64) ([]IntPair, error) {
-	return s.core().Random(ctx, n)
-}
-
-// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-func (s *IntPairSet) Move(ctx context.Context, dst *IntPairSet, m IntPair) (bool, error) {
-	return s.core().Move(ctx, dst.core(), m)
-}
-
-// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-func (s *IntPairSet) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
-	return s.core().Expire(ctx, ttl)
-}
-
-// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-func (s *IntPairSet) TTL(ctx context.Context) (time.Duration, error) {
-	return s.core().TTL(ctx)
+	return runtime.NewSet[IntPair](cm, "testtypes.IntPairSet", key, IntPairCodec{})
 }
 
 // IntPairCodec is the canonical codec of IntPair: equal values encode to identical bytes, and Decode

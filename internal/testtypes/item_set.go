@@ -3,189 +3,23 @@
 package testtypes
 
 import (
-	"context"
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
-	"iter"
 	"slices"
-	"time"
 )
 
-// ItemSetAPI is the interface of ItemSet, for code that wants to be tested with a mock of it.
-type ItemSetAPI interface {
-	// Key returns the set's full key, Options.KeyPrefix included.
-	Key() string
-	// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-	Add(ctx context.Context, members ...Item) (int64, error)
-	// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-	Remove(ctx context.Context, members ...Item) (int64, error)
-	// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-	Contains(ctx context.Context, m Item) (bool, error)
-	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-	ContainsMany(ctx context.Context, ms ...Item) ([]bool, error)
-	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-	Members(ctx context.Context) ([]Item, error)
-	// All iterates over the members with SSCAN, in constant memory.
-	All(ctx context.Context) iter.Seq2[Item, error]
-	// Size returns the number of members (SCARD).
-	Size(ctx context.Context) (int64, error)
-	// Clear deletes the set (UNLINK).
-	Clear(ctx context.Context) error
-	// Union returns the members of the receiver and of every other set (SUNION).
-	Union(ctx context.Context, others ...*ItemSet) ([]Item, error)
-	// Intersect returns the members of the receiver that are in every other set (SINTER).
-	Intersect(ctx context.Context, others ...*ItemSet) ([]Item, error)
-	// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-	Diff(ctx context.Context, others ...*ItemSet) ([]Item, error)
-	// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-	UnionStore(ctx context.Context, sources ...*ItemSet) (int64, error)
-	// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-	IntersectStore(ctx context.Context, sources ...*ItemSet) (int64, error)
-	// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-	DiffStore(ctx context.Context, sources ...*ItemSet) (int64, error)
-	// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-	IntersectSize(ctx context.Context, limit int64, others ...*ItemSet) (int64, error)
-	// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-	Pop(ctx context.Context, n int64) ([]Item, error)
-	// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-	Random(ctx context.Context, n int64) ([]Item, error)
-	// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-	Move(ctx context.Context, dst *ItemSet, m Item) (bool, error)
-	// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-	Expire(ctx context.Context, ttl time.Duration) (bool, error)
-	// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-	TTL(ctx context.Context) (time.Duration, error)
-}
-
-// ItemSet is a Redis set of Item values stored at one key. It is safe for concurrent use;
+// ItemSet is a Redis set of Item values stored at one key: runtime.Set[Item], whose methods
+// (Add, Contains, Members, Union, …) are documented there. It is safe for concurrent use;
 // a nil *ItemSet returns errors, never panics. Members are stored in ItemCodec's canonical encoding.
-type ItemSet runtime.Set[Item]
+type ItemSet = runtime.Set[Item]
 
-var _ ItemSetAPI = (*ItemSet)(nil)
+// ItemSetAPI is the interface of ItemSet (runtime.SetAPI[Item]), for code that wants to be tested
+// with a mock of it; set-algebra operands and Move's destination are ItemSetAPI values.
+type ItemSetAPI = runtime.SetAPI[Item]
 
 // NewItemSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewItemSet(cm *runtime.ConnectionManager, key string) *ItemSet {
-	return (*ItemSet)(runtime.NewSet[Item](cm, "testtypes.ItemSet", key, ItemCodec{}))
-}
-
-func (s *ItemSet) core() *runtime.Set[Item] {
-	if s == nil {
-		return runtime.NilSet[Item]("testtypes.ItemSet")
-	}
-	return (*runtime.Set[Item])(s)
-}
-
-func (*ItemSet) cores(sets []*ItemSet) []*runtime.Set[Item] {
-	out := make([]*runtime.Set[Item], len(sets))
-	for i, x := range sets {
-		out[i] = x.core()
-	}
-	return out
-}
-
-// Key returns the set's full key, Options.KeyPrefix included.
-func (s *ItemSet) Key() string {
-	return s.core().Key()
-}
-
-// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-func (s *ItemSet) Add(ctx context.Context, members ...Item) (int64, error) {
-	return s.core().Add(ctx, members...)
-}
-
-// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-func (s *ItemSet) Remove(ctx context.Context, members ...Item) (int64, error) {
-	return s.core().Remove(ctx, members...)
-}
-
-// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-func (s *ItemSet) Contains(ctx context.Context, m Item) (bool, error) {
-	return s.core().Contains(ctx, m)
-}
-
-// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-func (s *ItemSet) ContainsMany(ctx context.Context, ms ...Item) ([]bool, error) {
-	return s.core().ContainsMany(ctx, ms...)
-}
-
-// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-func (s *ItemSet) Members(ctx context.Context) ([]Item, error) {
-	return s.core().Members(ctx)
-}
-
-// All iterates over the members with SSCAN, in constant memory.
-func (s *ItemSet) All(ctx context.Context) iter.Seq2[Item, error] {
-	return s.core().All(ctx)
-}
-
-// Size returns the number of members (SCARD).
-func (s *ItemSet) Size(ctx context.Context) (int64, error) {
-	return s.core().Size(ctx)
-}
-
-// Clear deletes the set (UNLINK).
-func (s *ItemSet) Clear(ctx context.Context) error {
-	return s.core().Clear(ctx)
-}
-
-// Union returns the members of the receiver and of every other set (SUNION).
-func (s *ItemSet) Union(ctx context.Context, others ...*ItemSet) ([]Item, error) {
-	return s.core().Union(ctx, s.cores(others)...)
-}
-
-// Intersect returns the members of the receiver that are in every other set (SINTER).
-func (s *ItemSet) Intersect(ctx context.Context, others ...*ItemSet) ([]Item, error) {
-	return s.core().Intersect(ctx, s.cores(others)...)
-}
-
-// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-func (s *ItemSet) Diff(ctx context.Context, others ...*ItemSet) ([]Item, error) {
-	return s.core().Diff(ctx, s.cores(others)...)
-}
-
-// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-func (s *ItemSet) UnionStore(ctx context.Context, sources ...*ItemSet) (int64, error) {
-	return s.core().UnionStore(ctx, s.cores(sources)...)
-}
-
-// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-func (s *ItemSet) IntersectStore(ctx context.Context, sources ...*ItemSet) (int64, error) {
-	return s.core().IntersectStore(ctx, s.cores(sources)...)
-}
-
-// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-func (s *ItemSet) DiffStore(ctx context.Context, sources ...*ItemSet) (int64, error) {
-	return s.core().DiffStore(ctx, s.cores(sources)...)
-}
-
-// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-func (s *ItemSet) IntersectSize(ctx context.Context, limit int64, others ...*ItemSet) (int64, error) {
-	return s.core().IntersectSize(ctx, limit, s.cores(others)...)
-}
-
-// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-func (s *ItemSet) Pop(ctx context.Context, n int64) ([]Item, error) {
-	return s.core().Pop(ctx, n)
-}
-
-// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-func (s *ItemSet) Random(ctx context.Context, n int64) ([]Item, error) {
-	return s.core().Random(ctx, n)
-}
-
-// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-func (s *ItemSet) Move(ctx context.Context, dst *ItemSet, m Item) (bool, error) {
-	return s.core().Move(ctx, dst.core(), m)
-}
-
-// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-func (s *ItemSet) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
-	return s.core().Expire(ctx, ttl)
-}
-
-// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-func (s *ItemSet) TTL(ctx context.Context) (time.Duration, error) {
-	return s.core().TTL(ctx)
+	return runtime.NewSet[Item](cm, "testtypes.ItemSet", key, ItemCodec{})
 }
 
 // ItemCodec is the canonical codec of Item: equal values encode to identical bytes, and Decode
@@ -276,7 +110,7 @@ func (c ItemCodec) decodeItem(r *codec.Reader, v *Item) error {
 					return codec.InField(err, "tags")
 				}
 				if n1 > 0 {
-					m1 := make(map[string]int, n1)
+					m1 := make(map[string]int, min(n1, 1024))
 					var prev1 string
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()

@@ -4,191 +4,26 @@ package testtypes
 
 import (
 	"bytes"
-	"context"
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
-	"iter"
-	"math/big"
-	"net/netip"
+	big "math/big"
+	netip "net/netip"
 	"slices"
-	"time"
+	time "time"
 )
 
-// KitchenSetAPI is the interface of KitchenSet, for code that wants to be tested with a mock of it.
-type KitchenSetAPI interface {
-	// Key returns the set's full key, Options.KeyPrefix included.
-	Key() string
-	// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-	Add(ctx context.Context, members ...Kitchen) (int64, error)
-	// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-	Remove(ctx context.Context, members ...Kitchen) (int64, error)
-	// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-	Contains(ctx context.Context, m Kitchen) (bool, error)
-	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-	ContainsMany(ctx context.Context, ms ...Kitchen) ([]bool, error)
-	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-	Members(ctx context.Context) ([]Kitchen, error)
-	// All iterates over the members with SSCAN, in constant memory.
-	All(ctx context.Context) iter.Seq2[Kitchen, error]
-	// Size returns the number of members (SCARD).
-	Size(ctx context.Context) (int64, error)
-	// Clear deletes the set (UNLINK).
-	Clear(ctx context.Context) error
-	// Union returns the members of the receiver and of every other set (SUNION).
-	Union(ctx context.Context, others ...*KitchenSet) ([]Kitchen, error)
-	// Intersect returns the members of the receiver that are in every other set (SINTER).
-	Intersect(ctx context.Context, others ...*KitchenSet) ([]Kitchen, error)
-	// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-	Diff(ctx context.Context, others ...*KitchenSet) ([]Kitchen, error)
-	// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-	UnionStore(ctx context.Context, sources ...*KitchenSet) (int64, error)
-	// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-	IntersectStore(ctx context.Context, sources ...*KitchenSet) (int64, error)
-	// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-	DiffStore(ctx context.Context, sources ...*KitchenSet) (int64, error)
-	// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-	IntersectSize(ctx context.Context, limit int64, others ...*KitchenSet) (int64, error)
-	// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-	Pop(ctx context.Context, n int64) ([]Kitchen, error)
-	// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-	Random(ctx context.Context, n int64) ([]Kitchen, error)
-	// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-	Move(ctx context.Context, dst *KitchenSet, m Kitchen) (bool, error)
-	// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-	Expire(ctx context.Context, ttl time.Duration) (bool, error)
-	// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-	TTL(ctx context.Context) (time.Duration, error)
-}
-
-// KitchenSet is a Redis set of Kitchen values stored at one key. It is safe for concurrent use;
+// KitchenSet is a Redis set of Kitchen values stored at one key: runtime.Set[Kitchen], whose methods
+// (Add, Contains, Members, Union, …) are documented there. It is safe for concurrent use;
 // a nil *KitchenSet returns errors, never panics. Members are stored in KitchenCodec's canonical encoding.
-type KitchenSet runtime.Set[Kitchen]
+type KitchenSet = runtime.Set[Kitchen]
 
-var _ KitchenSetAPI = (*KitchenSet)(nil)
+// KitchenSetAPI is the interface of KitchenSet (runtime.SetAPI[Kitchen]), for code that wants to be tested
+// with a mock of it; set-algebra operands and Move's destination are KitchenSetAPI values.
+type KitchenSetAPI = runtime.SetAPI[Kitchen]
 
 // NewKitchenSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewKitchenSet(cm *runtime.ConnectionManager, key string) *KitchenSet {
-	return (*KitchenSet)(runtime.NewSet[Kitchen](cm, "testtypes.KitchenSet", key, KitchenCodec{}))
-}
-
-func (s *KitchenSet) core() *runtime.Set[Kitchen] {
-	if s == nil {
-		return runtime.NilSet[Kitchen]("testtypes.KitchenSet")
-	}
-	return (*runtime.Set[Kitchen])(s)
-}
-
-func (*KitchenSet) cores(sets []*KitchenSet) []*runtime.Set[Kitchen] {
-	out := make([]*runtime.Set[Kitchen], len(sets))
-	for i, x := range sets {
-		out[i] = x.core()
-	}
-	return out
-}
-
-// Key returns the set's full key, Options.KeyPrefix included.
-func (s *KitchenSet) Key() string {
-	return s.core().Key()
-}
-
-// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-func (s *KitchenSet) Add(ctx context.Context, members ...Kitchen) (int64, error) {
-	return s.core().Add(ctx, members...)
-}
-
-// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-func (s *KitchenSet) Remove(ctx context.Context, members ...Kitchen) (int64, error) {
-	return s.core().Remove(ctx, members...)
-}
-
-// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-func (s *KitchenSet) Contains(ctx context.Context, m Kitchen) (bool, error) {
-	return s.core().Contains(ctx, m)
-}
-
-// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-func (s *KitchenSet) ContainsMany(ctx context.Context, ms ...Kitchen) ([]bool, error) {
-	return s.core().ContainsMany(ctx, ms...)
-}
-
-// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-func (s *KitchenSet) Members(ctx context.Context) ([]Kitchen, error) {
-	return s.core().Members(ctx)
-}
-
-// All iterates over the members with SSCAN, in constant memory.
-func (s *KitchenSet) All(ctx context.Context) iter.Seq2[Kitchen, error] {
-	return s.core().All(ctx)
-}
-
-// Size returns the number of members (SCARD).
-func (s *KitchenSet) Size(ctx context.Context) (int64, error) {
-	return s.core().Size(ctx)
-}
-
-// Clear deletes the set (UNLINK).
-func (s *KitchenSet) Clear(ctx context.Context) error {
-	return s.core().Clear(ctx)
-}
-
-// Union returns the members of the receiver and of every other set (SUNION).
-func (s *KitchenSet) Union(ctx context.Context, others ...*KitchenSet) ([]Kitchen, error) {
-	return s.core().Union(ctx, s.cores(others)...)
-}
-
-// Intersect returns the members of the receiver that are in every other set (SINTER).
-func (s *KitchenSet) Intersect(ctx context.Context, others ...*KitchenSet) ([]Kitchen, error) {
-	return s.core().Intersect(ctx, s.cores(others)...)
-}
-
-// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-func (s *KitchenSet) Diff(ctx context.Context, others ...*KitchenSet) ([]Kitchen, error) {
-	return s.core().Diff(ctx, s.cores(others)...)
-}
-
-// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-func (s *KitchenSet) UnionStore(ctx context.Context, sources ...*KitchenSet) (int64, error) {
-	return s.core().UnionStore(ctx, s.cores(sources)...)
-}
-
-// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-func (s *KitchenSet) IntersectStore(ctx context.Context, sources ...*KitchenSet) (int64, error) {
-	return s.core().IntersectStore(ctx, s.cores(sources)...)
-}
-
-// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-func (s *KitchenSet) DiffStore(ctx context.Context, sources ...*KitchenSet) (int64, error) {
-	return s.core().DiffStore(ctx, s.cores(sources)...)
-}
-
-// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-func (s *KitchenSet) IntersectSize(ctx context.Context, limit int64, others ...*KitchenSet) (int64, error) {
-	return s.core().IntersectSize(ctx, limit, s.cores(others)...)
-}
-
-// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-func (s *KitchenSet) Pop(ctx context.Context, n int64) ([]Kitchen, error) {
-	return s.core().Pop(ctx, n)
-}
-
-// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-func (s *KitchenSet) Random(ctx context.Context, n int64) ([]Kitchen, error) {
-	return s.core().Random(ctx, n)
-}
-
-// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-func (s *KitchenSet) Move(ctx context.Context, dst *KitchenSet, m Kitchen) (bool, error) {
-	return s.core().Move(ctx, dst.core(), m)
-}
-
-// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-func (s *KitchenSet) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
-	return s.core().Expire(ctx, ttl)
-}
-
-// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-func (s *KitchenSet) TTL(ctx context.Context) (time.Duration, error) {
-	return s.core().TTL(ctx)
+	return runtime.NewSet[Kitchen](cm, "testtypes.KitchenSet", key, KitchenCodec{})
 }
 
 // KitchenCodec is the canonical codec of Kitchen: equal values encode to identical bytes, and Decode
@@ -199,8 +34,8 @@ var _ runtime.Codec[Kitchen] = KitchenCodec{}
 
 // Append appends v's canonical MessagePack encoding to b (without allocating when b has room).
 func (c KitchenCodec) Append(b []byte, v *Kitchen) ([]byte, error) {
-	if cap(b)-len(b) < 1868 {
-		b = slices.Grow(b, 1868)
+	if cap(b)-len(b) < 2369 {
+		b = slices.Grow(b, 2369)
 	}
 	return c.appendKitchen(b, v, 0)
 }
@@ -363,7 +198,7 @@ func (c KitchenCodec) appendKitchen(b []byte, v *Kitchen, depth int) ([]byte, er
 		return b, codec.TooDeep()
 	}
 	var err error
-	b, h := codec.BeginStruct(b, 34)
+	b, h := codec.BeginStruct(b, 39)
 	n := 0
 	{
 		m := len(b)
@@ -439,6 +274,26 @@ func (c KitchenCodec) appendKitchen(b []byte, v *Kitchen, depth int) ([]byte, er
 		b = codec.AppendInt(b, int64(v.D))
 		n++
 	}
+	{
+		m := len(b)
+		b = append(b, "\xa4deep"...)
+		vs := len(b)
+		b = codec.AppendArrayHeader(b, 2)
+		for i1 := range v.Deep {
+			b = codec.AppendArrayHeader(b, 2)
+			for i2 := range v.Deep[i1] {
+				b = codec.AppendArrayHeader(b, len(v.Deep[i1][i2]))
+				for i3 := range v.Deep[i1][i2] {
+					b = codec.AppendString(b, v.Deep[i1][i2][i3])
+				}
+			}
+		}
+		if codec.IsZeroArray(b[vs:]) {
+			b = b[:m]
+		} else {
+			n++
+		}
+	}
 	if v.F32 != 0 {
 		b = append(b, "\xa3f32"...)
 		b = codec.AppendFloat32(b, v.F32)
@@ -447,6 +302,14 @@ func (c KitchenCodec) appendKitchen(b []byte, v *Kitchen, depth int) ([]byte, er
 	if v.F64 != 0 {
 		b = append(b, "\xa3f64"...)
 		b = codec.AppendFloat64(b, v.F64)
+		n++
+	}
+	if len(v.GA) != 0 {
+		b = append(b, "\xa2ga"...)
+		b = codec.AppendArrayHeader(b, len(v.GA))
+		for i1 := range v.GA {
+			b = codec.AppendInt(b, int64(v.GA[i1]))
+		}
 		n++
 	}
 	if v.Hash != ([4]byte{}) {
@@ -536,11 +399,17 @@ func (c KitchenCodec) appendKitchen(b []byte, v *Kitchen, depth int) ([]byte, er
 	}
 	if len(v.MF) != 0 {
 		b = append(b, "\xa2mf"...)
-		var eb1 [8]codec.Entry[float64, bool]
-		b = codec.AppendMapHeader(b, len(v.MF))
-		for _, e1 := range codec.SortedEntries(v.MF, eb1[:0]) {
-			b = codec.AppendFloat64(b, e1.Key)
-			b = codec.AppendBool(b, e1.Val)
+		{
+			var eb1 [8]codec.Entry[float64, bool]
+			es1, err := codec.SortedFloatEntries(v.MF, eb1[:0])
+			if err != nil {
+				return b, codec.EncodeInField(err, "mf")
+			}
+			b = codec.AppendMapHeader(b, len(v.MF))
+			for _, e1 := range es1 {
+				b = codec.AppendFloat64(b, e1.Key)
+				b = codec.AppendBool(b, e1.Val)
+			}
 		}
 		n++
 	}
@@ -586,6 +455,19 @@ func (c KitchenCodec) appendKitchen(b []byte, v *Kitchen, depth int) ([]byte, er
 		}
 		n++
 	}
+	if len(v.MT) != 0 {
+		b = append(b, "\xa2mt"...)
+		if b, err = codec.AppendMapByKeyBytes(b, v.MT, depth, func(b []byte, k1 time.Time, depth int) ([]byte, error) {
+			b = codec.AppendTime(b, k1)
+			return b, nil
+		}, func(b []byte, x1 int, depth int) ([]byte, error) {
+			b = codec.AppendInt(b, int64(x1))
+			return b, nil
+		}); err != nil {
+			return b, codec.EncodeInField(err, "mt")
+		}
+		n++
+	}
 	if v.Base.Origin != "" {
 		b = append(b, "\xa6origin"...)
 		b = codec.AppendString(b, v.Base.Origin)
@@ -623,6 +505,20 @@ func (c KitchenCodec) appendKitchen(b []byte, v *Kitchen, depth int) ([]byte, er
 		b = codec.AppendString(b, v.S)
 		n++
 	}
+	{
+		m := len(b)
+		b = append(b, "\xa6stamps"...)
+		vs := len(b)
+		b = codec.AppendArrayHeader(b, 2)
+		for i1 := range v.Stamps {
+			b = codec.AppendTime(b, v.Stamps[i1])
+		}
+		if codec.IsZeroArray(b[vs:]) {
+			b = b[:m]
+		} else {
+			n++
+		}
+	}
 	if !v.T.IsZero() {
 		b = append(b, "\xa1t"...)
 		b = codec.AppendTime(b, v.T)
@@ -640,6 +536,14 @@ func (c KitchenCodec) appendKitchen(b []byte, v *Kitchen, depth int) ([]byte, er
 		} else {
 			n++
 		}
+	}
+	if len(v.Times) != 0 {
+		b = append(b, "\xa5times"...)
+		b = codec.AppendArrayHeader(b, len(v.Times))
+		for i1 := range v.Times {
+			b = codec.AppendTime(b, v.Times[i1])
+		}
+		n++
 	}
 	if v.TP != nil {
 		b = append(b, "\xa2tp"...)
@@ -697,7 +601,7 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				if p1, err = r.BinBytes(); err != nil {
 					return codec.InField(err, "addr")
 				}
-				if err = v.Addr.UnmarshalBinary(p1); err != nil {
+				if err = v.Addr.UnmarshalBinary(bytes.Clone(p1)); err != nil {
 					return codec.InField(codec.Rejected(s1, err), "addr")
 				}
 				q1, err := v.Addr.MarshalBinary()
@@ -744,8 +648,9 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 						return codec.InField(codec.InIndex(err, i1), "arr_s")
 					}
 					if n2 > 0 {
-						v.ArrS[i1] = make([]string, n2)
-						for i2 := range v.ArrS[i1] {
+						v.ArrS[i1] = make([]string, 0, min(n2, 1024))
+						for i2 := 0; i2 < n2; i2++ {
+							v.ArrS[i1] = append(v.ArrS[i1], *new(string))
 							if v.ArrS[i1][i2], err = r.String(); err != nil {
 								return codec.InField(codec.InIndex(codec.InIndex(err, i2), i1), "arr_s")
 							}
@@ -780,7 +685,7 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 					if p2, err = r.StringBytes(); err != nil {
 						return codec.InField(err, "big")
 					}
-					if err = (*v.Big).UnmarshalText(p2); err != nil {
+					if err = (*v.Big).UnmarshalText(bytes.Clone(p2)); err != nil {
 						return codec.InField(codec.Rejected(s2, err), "big")
 					}
 					q2, err := (*v.Big).MarshalText()
@@ -818,11 +723,45 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 			if v.D == 0 {
 				return codec.InField(r.Zero(ks), "d")
 			}
-		case "f32":
+		case "deep":
 			if last >= 7 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
 			last = 7
+			vs := r.Pos()
+			if err = r.ArrayOf(2); err != nil {
+				return codec.InField(err, "deep")
+			}
+			for i1 := range v.Deep {
+				if err = r.ArrayOf(2); err != nil {
+					return codec.InField(codec.InIndex(err, i1), "deep")
+				}
+				for i2 := range v.Deep[i1] {
+					{
+						var n3 int
+						if n3, err = r.ArrayHeader(); err != nil {
+							return codec.InField(codec.InIndex(codec.InIndex(err, i2), i1), "deep")
+						}
+						if n3 > 0 {
+							v.Deep[i1][i2] = make([]string, 0, min(n3, 1024))
+							for i3 := 0; i3 < n3; i3++ {
+								v.Deep[i1][i2] = append(v.Deep[i1][i2], *new(string))
+								if v.Deep[i1][i2][i3], err = r.String(); err != nil {
+									return codec.InField(codec.InIndex(codec.InIndex(codec.InIndex(err, i3), i2), i1), "deep")
+								}
+							}
+						}
+					}
+				}
+			}
+			if codec.IsZeroArray(r.Since(vs)) {
+				return codec.InField(r.Zero(ks), "deep")
+			}
+		case "f32":
+			if last >= 8 {
+				return r.Unknown(ks, "Kitchen", name, true)
+			}
+			last = 8
 			if v.F32, err = r.Float32(); err != nil {
 				return codec.InField(err, "f32")
 			}
@@ -830,21 +769,48 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "f32")
 			}
 		case "f64":
-			if last >= 8 {
+			if last >= 9 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 8
+			last = 9
 			if v.F64, err = r.Float64(); err != nil {
 				return codec.InField(err, "f64")
 			}
 			if v.F64 == 0 {
 				return codec.InField(r.Zero(ks), "f64")
 			}
-		case "hash":
-			if last >= 9 {
+		case "ga":
+			if last >= 10 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 9
+			last = 10
+			{
+				var n1 int
+				if n1, err = r.ArrayHeader(); err != nil {
+					return codec.InField(err, "ga")
+				}
+				if n1 > 0 {
+					v.GA = make([]int, 0, min(n1, 1024))
+					for i1 := 0; i1 < n1; i1++ {
+						v.GA = append(v.GA, *new(int))
+						{
+							var x2 int64
+							if x2, err = r.Int(codec.IntSize); err != nil {
+								return codec.InField(codec.InIndex(err, i1), "ga")
+							}
+							v.GA[i1] = int(x2)
+						}
+					}
+				}
+			}
+			if len(v.GA) == 0 {
+				return codec.InField(r.Zero(ks), "ga")
+			}
+		case "hash":
+			if last >= 11 {
+				return r.Unknown(ks, "Kitchen", name, true)
+			}
+			last = 11
 			if err = r.ByteArray(v.Hash[:]); err != nil {
 				return codec.InField(err, "hash")
 			}
@@ -852,10 +818,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "hash")
 			}
 		case "i":
-			if last >= 10 {
+			if last >= 12 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 10
+			last = 12
 			{
 				var x1 int64
 				if x1, err = r.Int(codec.IntSize); err != nil {
@@ -867,10 +833,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "i")
 			}
 		case "i64":
-			if last >= 11 {
+			if last >= 13 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 11
+			last = 13
 			if v.I64, err = r.Int(64); err != nil {
 				return codec.InField(err, "i64")
 			}
@@ -878,10 +844,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "i64")
 			}
 		case "i8":
-			if last >= 12 {
+			if last >= 14 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 12
+			last = 14
 			{
 				var x1 int64
 				if x1, err = r.Int(8); err != nil {
@@ -893,10 +859,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "i8")
 			}
 		case "inner":
-			if last >= 13 {
+			if last >= 15 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 13
+			last = 15
 			vs := r.Pos()
 			if err = c.decodeInner(r, &v.Inner); err != nil {
 				return codec.InField(err, "inner")
@@ -905,10 +871,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "inner")
 			}
 		case "inner_p":
-			if last >= 14 {
+			if last >= 16 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 14
+			last = 16
 			if !r.Nil() {
 				v.InnerP = new(Inner)
 				if err = c.decodeInner(r, v.InnerP); err != nil {
@@ -919,18 +885,19 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "inner_p")
 			}
 		case "inners":
-			if last >= 15 {
+			if last >= 17 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 15
+			last = 17
 			{
 				var n1 int
 				if n1, err = r.ArrayHeader(); err != nil {
 					return codec.InField(err, "inners")
 				}
 				if n1 > 0 {
-					v.Inners = make([]Inner, n1)
-					for i1 := range v.Inners {
+					v.Inners = make([]Inner, 0, min(n1, 1024))
+					for i1 := 0; i1 < n1; i1++ {
+						v.Inners = append(v.Inners, *new(Inner))
 						if err = c.decodeInner(r, &v.Inners[i1]); err != nil {
 							return codec.InField(codec.InIndex(err, i1), "inners")
 						}
@@ -941,18 +908,19 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "inners")
 			}
 		case "ints":
-			if last >= 16 {
+			if last >= 18 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 16
+			last = 18
 			{
 				var n1 int
 				if n1, err = r.ArrayHeader(); err != nil {
 					return codec.InField(err, "ints")
 				}
 				if n1 > 0 {
-					v.Ints = make([]int, n1)
-					for i1 := range v.Ints {
+					v.Ints = make([]int, 0, min(n1, 1024))
+					for i1 := 0; i1 < n1; i1++ {
+						v.Ints = append(v.Ints, *new(int))
 						{
 							var x2 int64
 							if x2, err = r.Int(codec.IntSize); err != nil {
@@ -967,17 +935,17 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "ints")
 			}
 		case "m":
-			if last >= 17 {
+			if last >= 19 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 17
+			last = 19
 			{
 				var n1 int
 				if n1, err = r.MapHeader(); err != nil {
 					return codec.InField(err, "m")
 				}
 				if n1 > 0 {
-					m1 := make(map[string]int, n1)
+					m1 := make(map[string]int, min(n1, 1024))
 					var prev1 string
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()
@@ -1006,17 +974,17 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "m")
 			}
 		case "mb":
-			if last >= 18 {
+			if last >= 20 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 18
+			last = 20
 			{
 				var n1 int
 				if n1, err = r.MapHeader(); err != nil {
 					return codec.InField(err, "mb")
 				}
 				if n1 > 0 {
-					m1 := make(map[bool]string, n1)
+					m1 := make(map[bool]string, min(n1, 1024))
 					var prev1 []byte
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()
@@ -1041,17 +1009,17 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "mb")
 			}
 		case "mf":
-			if last >= 19 {
+			if last >= 21 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 19
+			last = 21
 			{
 				var n1 int
 				if n1, err = r.MapHeader(); err != nil {
 					return codec.InField(err, "mf")
 				}
 				if n1 > 0 {
-					m1 := make(map[float64]bool, n1)
+					m1 := make(map[float64]bool, min(n1, 1024))
 					var prev1 float64
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()
@@ -1059,7 +1027,7 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 						if k1, err = r.Float64(); err != nil {
 							return codec.InField(codec.InIndex(err, i1), "mf")
 						}
-						if i1 > 0 && !(prev1 < k1) {
+						if i1 > 0 && !(prev1 < k1) || k1 != k1 {
 							return codec.InField(r.KeyOrder(ks1), "mf")
 						}
 						prev1 = k1
@@ -1076,17 +1044,17 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "mf")
 			}
 		case "mi":
-			if last >= 20 {
+			if last >= 22 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 20
+			last = 22
 			{
 				var n1 int
 				if n1, err = r.MapHeader(); err != nil {
 					return codec.InField(err, "mi")
 				}
 				if n1 > 0 {
-					m1 := make(map[int64]string, n1)
+					m1 := make(map[int64]string, min(n1, 1024))
 					var prev1 int64
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()
@@ -1111,17 +1079,17 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "mi")
 			}
 		case "mk":
-			if last >= 21 {
+			if last >= 23 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 21
+			last = 23
 			{
 				var n1 int
 				if n1, err = r.MapHeader(); err != nil {
 					return codec.InField(err, "mk")
 				}
 				if n1 > 0 {
-					m1 := make(map[Key]Inner, n1)
+					m1 := make(map[Key]Inner, min(n1, 1024))
 					var prev1 []byte
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()
@@ -1146,17 +1114,17 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "mk")
 			}
 		case "mm":
-			if last >= 22 {
+			if last >= 24 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 22
+			last = 24
 			{
 				var n1 int
 				if n1, err = r.MapHeader(); err != nil {
 					return codec.InField(err, "mm")
 				}
 				if n1 > 0 {
-					m1 := make(map[string][]Role, n1)
+					m1 := make(map[string][]Role, min(n1, 1024))
 					var prev1 string
 					for i1 := 0; i1 < n1; i1++ {
 						ks1 := r.Pos()
@@ -1175,8 +1143,9 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 								return codec.InField(codec.InIndex(err, i1), "mm")
 							}
 							if n2 > 0 {
-								x1 = make([]Role, n2)
-								for i2 := range x1 {
+								x1 = make([]Role, 0, min(n2, 1024))
+								for i2 := 0; i2 < n2; i2++ {
+									x1 = append(x1, *new(Role))
 									{
 										var x3 string
 										if x3, err = r.String(); err != nil {
@@ -1195,11 +1164,50 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 			if len(v.MM) == 0 {
 				return codec.InField(r.Zero(ks), "mm")
 			}
-		case "origin":
-			if last >= 23 {
+		case "mt":
+			if last >= 25 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 23
+			last = 25
+			{
+				var n1 int
+				if n1, err = r.MapHeader(); err != nil {
+					return codec.InField(err, "mt")
+				}
+				if n1 > 0 {
+					m1 := make(map[time.Time]int, min(n1, 1024))
+					var prev1 []byte
+					for i1 := 0; i1 < n1; i1++ {
+						ks1 := r.Pos()
+						var k1 time.Time
+						if k1, err = r.Time(); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "mt")
+						}
+						if i1 > 0 && bytes.Compare(prev1, r.Since(ks1)) >= 0 {
+							return codec.InField(r.KeyOrder(ks1), "mt")
+						}
+						prev1 = r.Since(ks1)
+						var x1 int
+						{
+							var x2 int64
+							if x2, err = r.Int(codec.IntSize); err != nil {
+								return codec.InField(codec.InIndex(err, i1), "mt")
+							}
+							x1 = int(x2)
+						}
+						m1[k1] = x1
+					}
+					v.MT = m1
+				}
+			}
+			if len(v.MT) == 0 {
+				return codec.InField(r.Zero(ks), "mt")
+			}
+		case "origin":
+			if last >= 26 {
+				return r.Unknown(ks, "Kitchen", name, true)
+			}
+			last = 26
 			if v.Base.Origin, err = r.String(); err != nil {
 				return codec.InField(err, "origin")
 			}
@@ -1207,10 +1215,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "origin")
 			}
 		case "p":
-			if last >= 24 {
+			if last >= 27 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 24
+			last = 27
 			if !r.Nil() {
 				v.P = new(int)
 				{
@@ -1225,10 +1233,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "p")
 			}
 		case "pair":
-			if last >= 25 {
+			if last >= 28 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 25
+			last = 28
 			vs := r.Pos()
 			if err = c.decodePair(r, &v.Pair); err != nil {
 				return codec.InField(err, "pair")
@@ -1237,10 +1245,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "pair")
 			}
 		case "role":
-			if last >= 26 {
+			if last >= 29 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 26
+			last = 29
 			{
 				var x1 string
 				if x1, err = r.String(); err != nil {
@@ -1252,21 +1260,38 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "role")
 			}
 		case "s":
-			if last >= 27 {
+			if last >= 30 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 27
+			last = 30
 			if v.S, err = r.String(); err != nil {
 				return codec.InField(err, "s")
 			}
 			if v.S == "" {
 				return codec.InField(r.Zero(ks), "s")
 			}
-		case "t":
-			if last >= 28 {
+		case "stamps":
+			if last >= 31 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 28
+			last = 31
+			vs := r.Pos()
+			if err = r.ArrayOf(2); err != nil {
+				return codec.InField(err, "stamps")
+			}
+			for i1 := range v.Stamps {
+				if v.Stamps[i1], err = r.Time(); err != nil {
+					return codec.InField(codec.InIndex(err, i1), "stamps")
+				}
+			}
+			if codec.IsZeroArray(r.Since(vs)) {
+				return codec.InField(r.Zero(ks), "stamps")
+			}
+		case "t":
+			if last >= 32 {
+				return r.Unknown(ks, "Kitchen", name, true)
+			}
+			last = 32
 			if v.T, err = r.Time(); err != nil {
 				return codec.InField(err, "t")
 			}
@@ -1274,10 +1299,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "t")
 			}
 		case "temp":
-			if last >= 29 {
+			if last >= 33 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 29
+			last = 33
 			vs := r.Pos()
 			if err = codec.DecodeCustom(r, &v.Temp); err != nil {
 				return codec.InField(err, "temp")
@@ -1285,11 +1310,34 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 			if codec.IsZero(r.Since(vs)) {
 				return codec.InField(r.Zero(ks), "temp")
 			}
-		case "tp":
-			if last >= 30 {
+		case "times":
+			if last >= 34 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 30
+			last = 34
+			{
+				var n1 int
+				if n1, err = r.ArrayHeader(); err != nil {
+					return codec.InField(err, "times")
+				}
+				if n1 > 0 {
+					v.Times = make([]time.Time, 0, min(n1, 1024))
+					for i1 := 0; i1 < n1; i1++ {
+						v.Times = append(v.Times, *new(time.Time))
+						if v.Times[i1], err = r.Time(); err != nil {
+							return codec.InField(codec.InIndex(err, i1), "times")
+						}
+					}
+				}
+			}
+			if len(v.Times) == 0 {
+				return codec.InField(r.Zero(ks), "times")
+			}
+		case "tp":
+			if last >= 35 {
+				return r.Unknown(ks, "Kitchen", name, true)
+			}
+			last = 35
 			if !r.Nil() {
 				v.TP = new(time.Time)
 				if (*v.TP), err = r.TimeValue(); err != nil {
@@ -1300,10 +1348,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "tp")
 			}
 		case "u":
-			if last >= 31 {
+			if last >= 36 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 31
+			last = 36
 			{
 				var x1 uint64
 				if x1, err = r.Uint(codec.IntSize); err != nil {
@@ -1315,10 +1363,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "u")
 			}
 		case "u16":
-			if last >= 32 {
+			if last >= 37 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 32
+			last = 37
 			{
 				var x1 uint64
 				if x1, err = r.Uint(16); err != nil {
@@ -1330,10 +1378,10 @@ func (c KitchenCodec) decodeKitchen(r *codec.Reader, v *Kitchen) error {
 				return codec.InField(r.Zero(ks), "u16")
 			}
 		case "u64":
-			if last >= 33 {
+			if last >= 38 {
 				return r.Unknown(ks, "Kitchen", name, true)
 			}
-			last = 33
+			last = 38
 			if v.U64, err = r.Uint(64); err != nil {
 				return codec.InField(err, "u64")
 			}
@@ -1468,6 +1516,11 @@ func (KitchenCodec) guard(v0 Base, v1 Inner, v2 Key, v3 Kitchen, v4 Pair[string,
 		Big    *big.Int            `msgpack:"big"`
 		Temp   Celsius             `msgpack:"temp"`
 		Pair   Pair[string, int]   `msgpack:"pair"`
+		Deep   [2][2][]string      `msgpack:"deep"`
+		Stamps [2]time.Time        `msgpack:"stamps"`
+		MT     map[time.Time]int   `msgpack:"mt"`
+		GA     []int               `msgpack:"ga"`
+		Times  []time.Time         `msgpack:"times"`
 		Skip   string              `msgpack:"-"`
 		Seen   map[string]struct{} `msgpack:"-"`
 	} = v3

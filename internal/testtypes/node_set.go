@@ -3,189 +3,23 @@
 package testtypes
 
 import (
-	"context"
 	"github.com/setgen/setgen/runtime"
 	"github.com/setgen/setgen/runtime/codec"
-	"iter"
 	"slices"
-	"time"
 )
 
-// NodeSetAPI is the interface of NodeSet, for code that wants to be tested with a mock of it.
-type NodeSetAPI interface {
-	// Key returns the set's full key, Options.KeyPrefix included.
-	Key() string
-	// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-	Add(ctx context.Context, members ...Node) (int64, error)
-	// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-	Remove(ctx context.Context, members ...Node) (int64, error)
-	// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-	Contains(ctx context.Context, m Node) (bool, error)
-	// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-	ContainsMany(ctx context.Context, ms ...Node) ([]bool, error)
-	// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-	Members(ctx context.Context) ([]Node, error)
-	// All iterates over the members with SSCAN, in constant memory.
-	All(ctx context.Context) iter.Seq2[Node, error]
-	// Size returns the number of members (SCARD).
-	Size(ctx context.Context) (int64, error)
-	// Clear deletes the set (UNLINK).
-	Clear(ctx context.Context) error
-	// Union returns the members of the receiver and of every other set (SUNION).
-	Union(ctx context.Context, others ...*NodeSet) ([]Node, error)
-	// Intersect returns the members of the receiver that are in every other set (SINTER).
-	Intersect(ctx context.Context, others ...*NodeSet) ([]Node, error)
-	// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-	Diff(ctx context.Context, others ...*NodeSet) ([]Node, error)
-	// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-	UnionStore(ctx context.Context, sources ...*NodeSet) (int64, error)
-	// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-	IntersectStore(ctx context.Context, sources ...*NodeSet) (int64, error)
-	// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-	DiffStore(ctx context.Context, sources ...*NodeSet) (int64, error)
-	// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-	IntersectSize(ctx context.Context, limit int64, others ...*NodeSet) (int64, error)
-	// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-	Pop(ctx context.Context, n int64) ([]Node, error)
-	// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-	Random(ctx context.Context, n int64) ([]Node, error)
-	// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-	Move(ctx context.Context, dst *NodeSet, m Node) (bool, error)
-	// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-	Expire(ctx context.Context, ttl time.Duration) (bool, error)
-	// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-	TTL(ctx context.Context) (time.Duration, error)
-}
-
-// NodeSet is a Redis set of Node values stored at one key. It is safe for concurrent use;
+// NodeSet is a Redis set of Node values stored at one key: runtime.Set[Node], whose methods
+// (Add, Contains, Members, Union, …) are documented there. It is safe for concurrent use;
 // a nil *NodeSet returns errors, never panics. Members are stored in NodeCodec's canonical encoding.
-type NodeSet runtime.Set[Node]
+type NodeSet = runtime.Set[Node]
 
-var _ NodeSetAPI = (*NodeSet)(nil)
+// NodeSetAPI is the interface of NodeSet (runtime.SetAPI[Node]), for code that wants to be tested
+// with a mock of it; set-algebra operands and Move's destination are NodeSetAPI values.
+type NodeSetAPI = runtime.SetAPI[Node]
 
 // NewNodeSet returns the set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
 func NewNodeSet(cm *runtime.ConnectionManager, key string) *NodeSet {
-	return (*NodeSet)(runtime.NewSet[Node](cm, "testtypes.NodeSet", key, NodeCodec{}))
-}
-
-func (s *NodeSet) core() *runtime.Set[Node] {
-	if s == nil {
-		return runtime.NilSet[Node]("testtypes.NodeSet")
-	}
-	return (*runtime.Set[Node])(s)
-}
-
-func (*NodeSet) cores(sets []*NodeSet) []*runtime.Set[Node] {
-	out := make([]*runtime.Set[Node], len(sets))
-	for i, x := range sets {
-		out[i] = x.core()
-	}
-	return out
-}
-
-// Key returns the set's full key, Options.KeyPrefix included.
-func (s *NodeSet) Key() string {
-	return s.core().Key()
-}
-
-// Add adds members (SADD) and returns how many were not already present. Add(ctx) does nothing.
-func (s *NodeSet) Add(ctx context.Context, members ...Node) (int64, error) {
-	return s.core().Add(ctx, members...)
-}
-
-// Remove removes members (SREM) and returns how many were present. Remove(ctx) does nothing.
-func (s *NodeSet) Remove(ctx context.Context, members ...Node) (int64, error) {
-	return s.core().Remove(ctx, members...)
-}
-
-// Contains reports whether m is a member (SISMEMBER), served from the client-side cache when possible.
-func (s *NodeSet) Contains(ctx context.Context, m Node) (bool, error) {
-	return s.core().Contains(ctx, m)
-}
-
-// ContainsMany reports for each of ms, in order, whether it is a member (SMISMEMBER), served from the client-side cache when possible.
-func (s *NodeSet) ContainsMany(ctx context.Context, ms ...Node) ([]bool, error) {
-	return s.core().ContainsMany(ctx, ms...)
-}
-
-// Members returns every member (SMEMBERS semantics, read with SSCAN: atomically when the set fits one reply, else in batches that never block the server). Members that do not decode are reported in an error wrapping runtime.ErrDecode, beside the others.
-func (s *NodeSet) Members(ctx context.Context) ([]Node, error) {
-	return s.core().Members(ctx)
-}
-
-// All iterates over the members with SSCAN, in constant memory.
-func (s *NodeSet) All(ctx context.Context) iter.Seq2[Node, error] {
-	return s.core().All(ctx)
-}
-
-// Size returns the number of members (SCARD).
-func (s *NodeSet) Size(ctx context.Context) (int64, error) {
-	return s.core().Size(ctx)
-}
-
-// Clear deletes the set (UNLINK).
-func (s *NodeSet) Clear(ctx context.Context) error {
-	return s.core().Clear(ctx)
-}
-
-// Union returns the members of the receiver and of every other set (SUNION).
-func (s *NodeSet) Union(ctx context.Context, others ...*NodeSet) ([]Node, error) {
-	return s.core().Union(ctx, s.cores(others)...)
-}
-
-// Intersect returns the members of the receiver that are in every other set (SINTER).
-func (s *NodeSet) Intersect(ctx context.Context, others ...*NodeSet) ([]Node, error) {
-	return s.core().Intersect(ctx, s.cores(others)...)
-}
-
-// Diff returns the members of the receiver that are in none of the other sets (SDIFF).
-func (s *NodeSet) Diff(ctx context.Context, others ...*NodeSet) ([]Node, error) {
-	return s.core().Diff(ctx, s.cores(others)...)
-}
-
-// UnionStore replaces the receiver with the union of sources (SUNIONSTORE) and returns its size.
-func (s *NodeSet) UnionStore(ctx context.Context, sources ...*NodeSet) (int64, error) {
-	return s.core().UnionStore(ctx, s.cores(sources)...)
-}
-
-// IntersectStore replaces the receiver with the intersection of sources (SINTERSTORE) and returns its size.
-func (s *NodeSet) IntersectStore(ctx context.Context, sources ...*NodeSet) (int64, error) {
-	return s.core().IntersectStore(ctx, s.cores(sources)...)
-}
-
-// DiffStore replaces the receiver with the first source minus the others (SDIFFSTORE) and returns its size.
-func (s *NodeSet) DiffStore(ctx context.Context, sources ...*NodeSet) (int64, error) {
-	return s.core().DiffStore(ctx, s.cores(sources)...)
-}
-
-// IntersectSize returns the size of the intersection of the receiver and others (SINTERCARD), counting at most limit members when limit > 0.
-func (s *NodeSet) IntersectSize(ctx context.Context, limit int64, others ...*NodeSet) (int64, error) {
-	return s.core().IntersectSize(ctx, limit, s.cores(others)...)
-}
-
-// Pop removes and returns up to n random members (SPOP); it is never retried once sent.
-func (s *NodeSet) Pop(ctx context.Context, n int64) ([]Node, error) {
-	return s.core().Pop(ctx, n)
-}
-
-// Random returns up to n distinct random members without removing them (SRANDMEMBER).
-func (s *NodeSet) Random(ctx context.Context, n int64) ([]Node, error) {
-	return s.core().Random(ctx, n)
-}
-
-// Move moves m from the receiver to dst (SMOVE) and reports whether it was a member; it is never retried once sent.
-func (s *NodeSet) Move(ctx context.Context, dst *NodeSet, m Node) (bool, error) {
-	return s.core().Move(ctx, dst.core(), m)
-}
-
-// Expire sets the set's time to live (PEXPIRE) and reports whether the set exists.
-func (s *NodeSet) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
-	return s.core().Expire(ctx, ttl)
-}
-
-// TTL returns the set's remaining time to live (PTTL): runtime.NoExpiry when it has none, runtime.NoKey when it does not exist.
-func (s *NodeSet) TTL(ctx context.Context) (time.Duration, error) {
-	return s.core().TTL(ctx)
+	return runtime.NewSet[Node](cm, "testtypes.NodeSet", key, NodeCodec{})
 }
 
 // NodeCodec is the canonical codec of Node: equal values encode to identical bytes, and Decode
@@ -277,8 +111,9 @@ func (c NodeCodec) decodeNode(r *codec.Reader, v *Node) error {
 					return codec.InField(err, "kids")
 				}
 				if n1 > 0 {
-					v.Kids = make([]Node, n1)
-					for i1 := range v.Kids {
+					v.Kids = make([]Node, 0, min(n1, 1024))
+					for i1 := 0; i1 < n1; i1++ {
+						v.Kids = append(v.Kids, *new(Node))
 						if err = c.decodeNode(r, &v.Kids[i1]); err != nil {
 							return codec.InField(codec.InIndex(err, i1), "kids")
 						}

@@ -110,6 +110,11 @@ type Kitchen struct {
 	Big    *big.Int            `msgpack:"big"`
 	Temp   Celsius             `msgpack:"temp"`
 	Pair   Pair[string, int]   `msgpack:"pair"`
+	Deep   [2][2][]string      `msgpack:"deep"`
+	Stamps [2]time.Time        `msgpack:"stamps"`
+	MT     map[time.Time]int   `msgpack:"mt"`
+	GA     List[int]           `msgpack:"ga"`
+	Times  []time.Time         `msgpack:"times"`
 	Skip   string              `msgpack:"-"`
 	Seen   map[string]struct{} `msgpack:"-"`
 }
@@ -130,6 +135,9 @@ type Pair[A, B any] struct {
 	First  A `msgpack:"first"`
 	Second B `msgpack:"second"`
 }
+
+// List is a generic alias.
+type List[T any] = []T
 
 // IntPair is an instance of a generic type.
 type IntPair Pair[int, string]

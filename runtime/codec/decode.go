@@ -12,7 +12,9 @@ import (
 
 // Reader reads canonical MessagePack strictly (see the package
 // documentation): anything but the one encoding of a value is a
-// *SyntaxError. Generated decoders keep one on the stack per member.
+// *SyntaxError. Generated decoders keep one on the stack per member. A
+// Reader must not be copied once used: the strings it returned share
+// memory that a copy would write to.
 type Reader struct {
 	b     []byte
 	i     int
@@ -417,12 +419,19 @@ func (r *Reader) ByteArray(dst []byte) error {
 	return nil
 }
 
-// Time reads a timestamp; nil is the zero time. The result is in UTC.
+// Time reads a timestamp; nil is the zero time, which is never written as
+// a timestamp. The result is in UTC.
 func (r *Reader) Time() (time.Time, error) {
 	if r.Nil() {
 		return time.Time{}, nil
 	}
-	return r.TimeValue()
+	start := r.i
+	t, err := r.TimeValue()
+	if err == nil && t.IsZero() {
+		r.i = start
+		return time.Time{}, r.Errorf("the zero time written as a timestamp (its canonical form is nil)")
+	}
+	return t, err
 }
 
 // TimeValue reads a timestamp, in the shortest of its three forms.

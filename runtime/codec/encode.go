@@ -305,19 +305,31 @@ func IsZero(enc []byte) bool {
 }
 
 // IsZeroArray reports whether enc is an array whose elements all have zero
-// encodings (see IsZero); a fixed-size array field holding such a value is
-// left out, as its Go zero value is.
+// encodings (see IsZero), or are such arrays themselves; a fixed-size array
+// field holding such a value is left out, as its Go zero value is.
 func IsZeroArray(enc []byte) bool {
+	n, ok := zeroArray(enc, 0)
+	return ok && n == len(enc)
+}
+
+// zeroArray reports whether enc starts with an array of zero encodings
+// (nested arrays included) and returns its length.
+func zeroArray(enc []byte, depth int) (int, bool) {
+	if depth > MaxDepth {
+		return 0, false
+	}
 	var count, i int
 	switch {
 	case len(enc) == 0:
-		return false
+		return 0, false
 	case enc[0]&0xf0 == cFixArray:
 		count, i = int(enc[0]&0x0f), 1
 	case enc[0] == cArray16 && len(enc) >= 3:
 		count, i = int(enc[1])<<8|int(enc[2]), 3
+	case enc[0] == cArray32 && len(enc) >= 5:
+		count, i = int(enc[1])<<24|int(enc[2])<<16|int(enc[3])<<8|int(enc[4]), 5
 	default:
-		return false
+		return 0, false
 	}
 next:
 	for range count {
@@ -327,9 +339,13 @@ next:
 				continue next
 			}
 		}
-		return false
+		n, ok := zeroArray(enc[i:], depth+1)
+		if !ok {
+			return 0, false
+		}
+		i += n
 	}
-	return i == len(enc)
+	return i, true
 }
 
 // AppendStringBytes appends p as a str.
