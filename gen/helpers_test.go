@@ -83,10 +83,12 @@ func (d directive) config(t testing.TB, dir string) gen.Config {
 	typeNames := fs.String("type", "", "")
 	mock := fs.Bool("mock", false, "")
 	output := fs.String("output", "", "")
+	ttl := fs.Bool("ttl", false, "")
+	tag := fs.String("tag", "msgpack", "")
 	if err := fs.Parse(d.args); err != nil {
 		t.Fatalf("%s:%d: %v", d.file, d.line, err)
 	}
-	cfg := gen.Config{Dir: dir, Mock: *mock, Output: *output}
+	cfg := gen.Config{Dir: dir, Mock: *mock, Output: *output, TTL: *ttl, Tag: *tag}
 	switch fs.NArg() {
 	case 0:
 	case 1:

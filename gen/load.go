@@ -33,6 +33,10 @@ type Config struct {
 	// Output, when set, is the file (relative to Dir) that receives every
 	// set; by default each type T gets t_set.go.
 	Output string
+	// TTL also generates, for each type T, TTLSet: a set whose members
+	// each expire on their own (runtime.TTLSet), with its interface
+	// TTLSetAPI, its constructor NewTTLSet, and its mock under -mock.
+	TTL bool
 	// Tag is the struct tag that names fields: "msgpack" (the default) or
 	// "json", for types already tagged for encoding/json.
 	Tag string

@@ -38,5 +38,18 @@ func renderMock(l *loaded, st *setType) (File, error) {
 	f.Func().Id("New" + mock).Params(jen.Id("ctrl").Op("*").Qual(gomockPath, "Controller")).Op("*").Id(mock).Block(
 		jen.Return(jen.Qual(setmockPath, "NewMockSetAPI").Types(elem.Clone()).Call(jen.Id("ctrl"))),
 	)
+	if st.ttl {
+		ttlMock := "Mock" + st.name + "TTLSetAPI"
+		f.Line()
+		f.Commentf("%s is a gomock mock of %s.%sTTLSetAPI.", ttlMock, l.pkg.Name, st.name)
+		f.Type().Id(ttlMock).Op("=").Qual(setmockPath, "MockTTLSetAPI").Types(elem.Clone())
+		f.Line()
+		f.Var().Id("_").Qual(l.pkg.PkgPath, st.name+"TTLSetAPI").Op("=").Parens(jen.Op("*").Id(ttlMock)).Parens(jen.Nil())
+		f.Line()
+		f.Commentf("New%s returns a new mock of %s.%sTTLSetAPI.", ttlMock, l.pkg.Name, st.name)
+		f.Func().Id("New" + ttlMock).Params(jen.Id("ctrl").Op("*").Qual(gomockPath, "Controller")).Op("*").Id(ttlMock).Block(
+			jen.Return(jen.Qual(setmockPath, "NewMockTTLSetAPI").Types(elem.Clone()).Call(jen.Id("ctrl"))),
+		)
+	}
 	return render(f, filepath.Join(l.dir, mockPkg, snake(st.name)+"_set_mock.go"))
 }

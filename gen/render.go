@@ -28,6 +28,7 @@ type setType struct {
 	set     string   // TSet
 	api     string   // TSetAPI
 	ctor    string   // NewTSet
+	ttl     bool     // also TTLSet, TTLSetAPI, NewTTLSet
 	codec   string   // TCodec
 	top     elem     // the element's model
 	root    rootKind // how a whole member is stored
@@ -79,8 +80,12 @@ func Generate(cfg Config) ([]File, error) {
 			return nil, fmt.Errorf("%s: %s is unexported, so its mock in package %smock could not name it; export it or drop -mock",
 				position(l.pkg.Fset.Position(tn.Pos())), n, l.pkg.Name)
 		}
-		st := &setType{obj: tn, name: n, set: n + "Set", api: n + "SetAPI", ctor: "New" + n + "Set", codec: n + "Codec"}
-		for _, id := range []string{st.set, st.api, st.ctor, st.codec} {
+		st := &setType{obj: tn, name: n, set: n + "Set", api: n + "SetAPI", ctor: "New" + n + "Set", codec: n + "Codec", ttl: cfg.TTL}
+		ids := []string{st.set, st.api, st.ctor, st.codec}
+		if st.ttl {
+			ids = append(ids, n+"TTLSet", n+"TTLSetAPI", "New"+n+"TTLSet")
+		}
+		for _, id := range ids {
 			if pos, ok := scope[id]; ok {
 				return nil, fmt.Errorf("%s: %s is already declared; setgen needs that name for the set of %s (rename one of them)", position(pos), id, n)
 			}
@@ -284,6 +289,22 @@ func renderSet(f *jen.File, st *setType) {
 		jen.Return(rt("NewSet").Types(elem.Clone()).Call(lv.id("cm"), jen.Lit(pkgName(st)+"."+st.set), lv.id("key"), jen.Id(st.codec).Values())),
 	)
 	f.Line()
+	if st.ttl {
+		ttl, api, ctor := st.name+"TTLSet", st.name+"TTLSetAPI", "New"+st.name+"TTLSet"
+		f.Commentf("%s is a Redis set of %s values whose members each expire on their own: runtime.TTLSet[%s],", ttl, st.name, st.name)
+		f.Comment("whose methods (Add(ctx, ttl, …), Contains, TTLOf, Purge, …) are documented there. Expiry is")
+		f.Comment("decided on the server's clock; cached answers turn false when a member expires.")
+		f.Type().Id(ttl).Op("=").Add(rt("TTLSet")).Types(elem.Clone())
+		f.Line()
+		f.Commentf("%s is the interface of %s (runtime.TTLSetAPI[%s]), for code that wants a mock of it.", api, ttl, st.name)
+		f.Type().Id(api).Op("=").Add(rt("TTLSetAPI")).Types(elem.Clone())
+		f.Line()
+		f.Commentf("%s returns the TTL set stored at key in the manager's Redis (Options.KeyPrefix is prepended).", ctor)
+		f.Func().Id(ctor).Params(lv.id("cm").Op("*").Add(rt("ConnectionManager")), lv.id("key").String()).Op("*").Id(ttl).Block(
+			jen.Return(rt("NewTTLSet").Types(elem.Clone()).Call(lv.id("cm"), jen.Lit(pkgName(st)+"."+ttl), lv.id("key"), jen.Id(st.codec).Values())),
+		)
+		f.Line()
+	}
 
 	// The codec.
 	f.Commentf("%s is the canonical codec of %s: equal values encode to identical bytes, and Decode", st.codec, st.name)

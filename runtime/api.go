@@ -87,6 +87,50 @@ type SetAPI[T any] interface {
 
 var _ SetAPI[string] = (*Set[string])(nil)
 
+// TTLSetAPI is the interface of a TTL set of T (see TTLSet): setgen -ttl
+// names it per type (type SessionTTLSetAPI = runtime.TTLSetAPI[Session])
+// and generates its mock. It lists every exported method of *TTLSet[T].
+type TTLSetAPI[T any] interface {
+	// Key returns the set's full key, Options.KeyPrefix included.
+	Key() string
+	// Manager returns the ConnectionManager the set belongs to.
+	Manager() *ConnectionManager
+	// Add adds members, or refreshes their expiry, to expire ttl from now
+	// on the server's clock, and returns how many were not live members;
+	// ttl <= 0 is ErrInvalidArgument.
+	Add(ctx context.Context, ttl time.Duration, members ...T) (int64, error)
+	// Remove removes members and returns how many were live.
+	Remove(ctx context.Context, members ...T) (int64, error)
+	// Contains reports whether m is a live member; client-side cached, and
+	// a cached answer turns false when m's expiry passes, with no round trip.
+	Contains(ctx context.Context, m T) (bool, error)
+	// ContainsMany is Contains for each of ms, in order.
+	ContainsMany(ctx context.Context, ms ...T) ([]bool, error)
+	// TTLOf returns m's remaining time to live; NoKey when m is not a live
+	// member.
+	TTLOf(ctx context.Context, m T) (time.Duration, error)
+	// Members returns the live members.
+	Members(ctx context.Context) ([]T, error)
+	// All iterates over the live members.
+	All(ctx context.Context) iter.Seq2[T, error]
+	// Size returns the number of live members, without reading them.
+	Size(ctx context.Context) (int64, error)
+	// Clear deletes the set.
+	Clear(ctx context.Context) error
+	// Purge removes the expired members now and returns how many.
+	Purge(ctx context.Context) (int64, error)
+	// Union returns the live members of the receiver and of every other set.
+	Union(ctx context.Context, others ...TTLSetAPI[T]) ([]T, error)
+	// Intersect returns the live members of the receiver live in every other set.
+	Intersect(ctx context.Context, others ...TTLSetAPI[T]) ([]T, error)
+	// Diff returns the live members of the receiver live in none of the others.
+	Diff(ctx context.Context, others ...TTLSetAPI[T]) ([]T, error)
+	// IntersectSize returns the size of Intersect, at most limit when limit > 0.
+	IntersectSize(ctx context.Context, limit int64, others ...TTLSetAPI[T]) (int64, error)
+}
+
+var _ TTLSetAPI[string] = (*TTLSet[string])(nil)
+
 // setName is the name of the generated set type of T, for errors from a
 // nil *Set[T] (which carries no name): "users.UserSet" for users.User.
 func setName[T any]() string {

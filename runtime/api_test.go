@@ -71,3 +71,25 @@ func TestNilSetNamesItsType(t *testing.T) {
 		t.Fatalf("nil runtime.Set[string]: %v", err)
 	}
 }
+
+// TestTTLSetAPIIsTheTTLSetsMethodSet: as for SetAPI.
+func TestTTLSetAPIIsTheTTLSetsMethodSet(t *testing.T) {
+	names := func(t reflect.Type) []string {
+		var out []string
+		for i := range t.NumMethod() {
+			out = append(out, t.Method(i).Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	api, set := names(reflect.TypeFor[runtime.TTLSetAPI[string]]()), names(reflect.TypeFor[*runtime.TTLSet[string]]())
+	if !slices.Equal(api, set) {
+		t.Fatalf("TTLSetAPI has %v;\n*TTLSet has %v", api, set)
+	}
+	mock := names(reflect.TypeFor[*setmock.MockTTLSetAPI[string]]())
+	for _, m := range api {
+		if !slices.Contains(mock, m) {
+			t.Errorf("the mock lacks %s: run go generate ./runtime", m)
+		}
+	}
+}

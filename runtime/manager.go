@@ -56,6 +56,7 @@ type ConnectionManager struct {
 	closed       atomic.Bool
 	hits         atomic.Uint64
 	misses       atomic.Uint64
+	clock        serverClock // the server's clock, as seen from here (TTL sets)
 }
 
 // NewConnectionManager connects to the server or cluster described by opts.

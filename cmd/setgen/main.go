@@ -24,6 +24,7 @@
 //	-type T1,T2   the types to generate sets for; may be omitted when the
 //	              go:generate line stands directly above one type declaration
 //	-mock         also write <pkg>mock/<t>_set_mock.go
+//	-ttl          also generate <T>TTLSet (members that expire one by one)
 //	-output FILE  write every set into FILE instead of <t>_set.go
 //	-tag json     name struct fields by their json tags instead of msgpack tags
 //
@@ -62,8 +63,9 @@ func run(args []string, stderr io.Writer) int {
 	mock := fs.Bool("mock", false, "also write a gomock mock of each set's interface into <pkg>mock/")
 	output := fs.String("output", "", "write every set into this file instead of <t>_set.go")
 	tag := fs.String("tag", "msgpack", "the struct tag that names fields: msgpack or json")
+	ttl := fs.Bool("ttl", false, "also generate <T>TTLSet, a set whose members each expire on their own")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: setgen [-type T1,T2] [-mock] [-output file] [-tag msgpack|json] [directory]")
+		fmt.Fprintln(stderr, "usage: setgen [-type T1,T2] [-mock] [-ttl] [-output file] [-tag msgpack|json] [directory]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -78,7 +80,7 @@ func run(args []string, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	cfg := gen.Config{Dir: ".", Mock: *mock, Output: *output, Tag: *tag}
+	cfg := gen.Config{Dir: ".", Mock: *mock, Output: *output, Tag: *tag, TTL: *ttl}
 	if fs.NArg() == 1 {
 		cfg.Dir = fs.Arg(0)
 	}

@@ -34,11 +34,19 @@ type Item struct {
 }
 
 // User is the four-field struct the benchmarks use.
+//
+//go:generate go run github.com/setgen/setgen/cmd/setgen -type=Visit -mock -ttl
 type User struct {
 	ID     string         `msgpack:"id"`
 	Name   string         `msgpack:"name"`
 	Joined time.Time      `msgpack:"joined"`
 	Scores map[string]int `msgpack:"scores"`
+}
+
+// Visit is the element of a TTL set (setgen -ttl): a user seen on a page.
+type Visit struct {
+	User string `msgpack:"user"`
+	Page string `msgpack:"page"`
 }
 
 // Role is a named string inside structs: stored as a MessagePack str.

@@ -946,3 +946,682 @@ func (c *MockSetAPIUnionStoreCall[T]) DoAndReturn(f func(context.Context, ...run
 	c.Call = c.Call.DoAndReturn(f)
 	return c
 }
+
+// MockTTLSetAPI is a mock of TTLSetAPI interface.
+type MockTTLSetAPI[T any] struct {
+	ctrl     *gomock.Controller
+	recorder *MockTTLSetAPIMockRecorder[T]
+	isgomock struct{}
+}
+
+// MockTTLSetAPIMockRecorder is the mock recorder for MockTTLSetAPI.
+type MockTTLSetAPIMockRecorder[T any] struct {
+	mock *MockTTLSetAPI[T]
+}
+
+// NewMockTTLSetAPI creates a new mock instance.
+func NewMockTTLSetAPI[T any](ctrl *gomock.Controller) *MockTTLSetAPI[T] {
+	mock := &MockTTLSetAPI[T]{ctrl: ctrl}
+	mock.recorder = &MockTTLSetAPIMockRecorder[T]{mock}
+	return mock
+}
+
+// EXPECT returns an object that allows the caller to indicate expected use.
+func (m *MockTTLSetAPI[T]) EXPECT() *MockTTLSetAPIMockRecorder[T] {
+	return m.recorder
+}
+
+// Add mocks base method.
+func (m *MockTTLSetAPI[T]) Add(ctx context.Context, ttl time.Duration, members ...T) (int64, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, ttl}
+	for _, a := range members {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "Add", varargs...)
+	ret0, _ := ret[0].(int64)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Add indicates an expected call of Add.
+func (mr *MockTTLSetAPIMockRecorder[T]) Add(ctx, ttl any, members ...any) *MockTTLSetAPIAddCall[T] {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, ttl}, members...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Add", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Add), varargs...)
+	return &MockTTLSetAPIAddCall[T]{Call: call}
+}
+
+// MockTTLSetAPIAddCall wrap *gomock.Call
+type MockTTLSetAPIAddCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIAddCall[T]) Return(arg0 int64, arg1 error) *MockTTLSetAPIAddCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIAddCall[T]) Do(f func(context.Context, time.Duration, ...T) (int64, error)) *MockTTLSetAPIAddCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIAddCall[T]) DoAndReturn(f func(context.Context, time.Duration, ...T) (int64, error)) *MockTTLSetAPIAddCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// All mocks base method.
+func (m *MockTTLSetAPI[T]) All(ctx context.Context) iter.Seq2[T, error] {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "All", ctx)
+	ret0, _ := ret[0].(iter.Seq2[T, error])
+	return ret0
+}
+
+// All indicates an expected call of All.
+func (mr *MockTTLSetAPIMockRecorder[T]) All(ctx any) *MockTTLSetAPIAllCall[T] {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "All", reflect.TypeOf((*MockTTLSetAPI[T])(nil).All), ctx)
+	return &MockTTLSetAPIAllCall[T]{Call: call}
+}
+
+// MockTTLSetAPIAllCall wrap *gomock.Call
+type MockTTLSetAPIAllCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIAllCall[T]) Return(arg0 iter.Seq2[T, error]) *MockTTLSetAPIAllCall[T] {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIAllCall[T]) Do(f func(context.Context) iter.Seq2[T, error]) *MockTTLSetAPIAllCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIAllCall[T]) DoAndReturn(f func(context.Context) iter.Seq2[T, error]) *MockTTLSetAPIAllCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Clear mocks base method.
+func (m *MockTTLSetAPI[T]) Clear(ctx context.Context) error {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Clear", ctx)
+	ret0, _ := ret[0].(error)
+	return ret0
+}
+
+// Clear indicates an expected call of Clear.
+func (mr *MockTTLSetAPIMockRecorder[T]) Clear(ctx any) *MockTTLSetAPIClearCall[T] {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Clear", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Clear), ctx)
+	return &MockTTLSetAPIClearCall[T]{Call: call}
+}
+
+// MockTTLSetAPIClearCall wrap *gomock.Call
+type MockTTLSetAPIClearCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIClearCall[T]) Return(arg0 error) *MockTTLSetAPIClearCall[T] {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIClearCall[T]) Do(f func(context.Context) error) *MockTTLSetAPIClearCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIClearCall[T]) DoAndReturn(f func(context.Context) error) *MockTTLSetAPIClearCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Contains mocks base method.
+func (m_2 *MockTTLSetAPI[T]) Contains(ctx context.Context, m T) (bool, error) {
+	m_2.ctrl.T.Helper()
+	ret := m_2.ctrl.Call(m_2, "Contains", ctx, m)
+	ret0, _ := ret[0].(bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Contains indicates an expected call of Contains.
+func (mr *MockTTLSetAPIMockRecorder[T]) Contains(ctx, m any) *MockTTLSetAPIContainsCall[T] {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Contains", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Contains), ctx, m)
+	return &MockTTLSetAPIContainsCall[T]{Call: call}
+}
+
+// MockTTLSetAPIContainsCall wrap *gomock.Call
+type MockTTLSetAPIContainsCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIContainsCall[T]) Return(arg0 bool, arg1 error) *MockTTLSetAPIContainsCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIContainsCall[T]) Do(f func(context.Context, T) (bool, error)) *MockTTLSetAPIContainsCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIContainsCall[T]) DoAndReturn(f func(context.Context, T) (bool, error)) *MockTTLSetAPIContainsCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// ContainsMany mocks base method.
+func (m *MockTTLSetAPI[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx}
+	for _, a := range ms {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "ContainsMany", varargs...)
+	ret0, _ := ret[0].([]bool)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// ContainsMany indicates an expected call of ContainsMany.
+func (mr *MockTTLSetAPIMockRecorder[T]) ContainsMany(ctx any, ms ...any) *MockTTLSetAPIContainsManyCall[T] {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx}, ms...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "ContainsMany", reflect.TypeOf((*MockTTLSetAPI[T])(nil).ContainsMany), varargs...)
+	return &MockTTLSetAPIContainsManyCall[T]{Call: call}
+}
+
+// MockTTLSetAPIContainsManyCall wrap *gomock.Call
+type MockTTLSetAPIContainsManyCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIContainsManyCall[T]) Return(arg0 []bool, arg1 error) *MockTTLSetAPIContainsManyCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIContainsManyCall[T]) Do(f func(context.Context, ...T) ([]bool, error)) *MockTTLSetAPIContainsManyCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIContainsManyCall[T]) DoAndReturn(f func(context.Context, ...T) ([]bool, error)) *MockTTLSetAPIContainsManyCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Diff mocks base method.
+func (m *MockTTLSetAPI[T]) Diff(ctx context.Context, others ...runtime.TTLSetAPI[T]) ([]T, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx}
+	for _, a := range others {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "Diff", varargs...)
+	ret0, _ := ret[0].([]T)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Diff indicates an expected call of Diff.
+func (mr *MockTTLSetAPIMockRecorder[T]) Diff(ctx any, others ...any) *MockTTLSetAPIDiffCall[T] {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx}, others...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Diff", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Diff), varargs...)
+	return &MockTTLSetAPIDiffCall[T]{Call: call}
+}
+
+// MockTTLSetAPIDiffCall wrap *gomock.Call
+type MockTTLSetAPIDiffCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIDiffCall[T]) Return(arg0 []T, arg1 error) *MockTTLSetAPIDiffCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIDiffCall[T]) Do(f func(context.Context, ...runtime.TTLSetAPI[T]) ([]T, error)) *MockTTLSetAPIDiffCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIDiffCall[T]) DoAndReturn(f func(context.Context, ...runtime.TTLSetAPI[T]) ([]T, error)) *MockTTLSetAPIDiffCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Intersect mocks base method.
+func (m *MockTTLSetAPI[T]) Intersect(ctx context.Context, others ...runtime.TTLSetAPI[T]) ([]T, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx}
+	for _, a := range others {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "Intersect", varargs...)
+	ret0, _ := ret[0].([]T)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Intersect indicates an expected call of Intersect.
+func (mr *MockTTLSetAPIMockRecorder[T]) Intersect(ctx any, others ...any) *MockTTLSetAPIIntersectCall[T] {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx}, others...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Intersect", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Intersect), varargs...)
+	return &MockTTLSetAPIIntersectCall[T]{Call: call}
+}
+
+// MockTTLSetAPIIntersectCall wrap *gomock.Call
+type MockTTLSetAPIIntersectCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIIntersectCall[T]) Return(arg0 []T, arg1 error) *MockTTLSetAPIIntersectCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIIntersectCall[T]) Do(f func(context.Context, ...runtime.TTLSetAPI[T]) ([]T, error)) *MockTTLSetAPIIntersectCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIIntersectCall[T]) DoAndReturn(f func(context.Context, ...runtime.TTLSetAPI[T]) ([]T, error)) *MockTTLSetAPIIntersectCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// IntersectSize mocks base method.
+func (m *MockTTLSetAPI[T]) IntersectSize(ctx context.Context, limit int64, others ...runtime.TTLSetAPI[T]) (int64, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx, limit}
+	for _, a := range others {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "IntersectSize", varargs...)
+	ret0, _ := ret[0].(int64)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// IntersectSize indicates an expected call of IntersectSize.
+func (mr *MockTTLSetAPIMockRecorder[T]) IntersectSize(ctx, limit any, others ...any) *MockTTLSetAPIIntersectSizeCall[T] {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx, limit}, others...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "IntersectSize", reflect.TypeOf((*MockTTLSetAPI[T])(nil).IntersectSize), varargs...)
+	return &MockTTLSetAPIIntersectSizeCall[T]{Call: call}
+}
+
+// MockTTLSetAPIIntersectSizeCall wrap *gomock.Call
+type MockTTLSetAPIIntersectSizeCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIIntersectSizeCall[T]) Return(arg0 int64, arg1 error) *MockTTLSetAPIIntersectSizeCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIIntersectSizeCall[T]) Do(f func(context.Context, int64, ...runtime.TTLSetAPI[T]) (int64, error)) *MockTTLSetAPIIntersectSizeCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIIntersectSizeCall[T]) DoAndReturn(f func(context.Context, int64, ...runtime.TTLSetAPI[T]) (int64, error)) *MockTTLSetAPIIntersectSizeCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Key mocks base method.
+func (m *MockTTLSetAPI[T]) Key() string {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Key")
+	ret0, _ := ret[0].(string)
+	return ret0
+}
+
+// Key indicates an expected call of Key.
+func (mr *MockTTLSetAPIMockRecorder[T]) Key() *MockTTLSetAPIKeyCall[T] {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Key", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Key))
+	return &MockTTLSetAPIKeyCall[T]{Call: call}
+}
+
+// MockTTLSetAPIKeyCall wrap *gomock.Call
+type MockTTLSetAPIKeyCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIKeyCall[T]) Return(arg0 string) *MockTTLSetAPIKeyCall[T] {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIKeyCall[T]) Do(f func() string) *MockTTLSetAPIKeyCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIKeyCall[T]) DoAndReturn(f func() string) *MockTTLSetAPIKeyCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Manager mocks base method.
+func (m *MockTTLSetAPI[T]) Manager() *runtime.ConnectionManager {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Manager")
+	ret0, _ := ret[0].(*runtime.ConnectionManager)
+	return ret0
+}
+
+// Manager indicates an expected call of Manager.
+func (mr *MockTTLSetAPIMockRecorder[T]) Manager() *MockTTLSetAPIManagerCall[T] {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Manager", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Manager))
+	return &MockTTLSetAPIManagerCall[T]{Call: call}
+}
+
+// MockTTLSetAPIManagerCall wrap *gomock.Call
+type MockTTLSetAPIManagerCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIManagerCall[T]) Return(arg0 *runtime.ConnectionManager) *MockTTLSetAPIManagerCall[T] {
+	c.Call = c.Call.Return(arg0)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIManagerCall[T]) Do(f func() *runtime.ConnectionManager) *MockTTLSetAPIManagerCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIManagerCall[T]) DoAndReturn(f func() *runtime.ConnectionManager) *MockTTLSetAPIManagerCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Members mocks base method.
+func (m *MockTTLSetAPI[T]) Members(ctx context.Context) ([]T, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Members", ctx)
+	ret0, _ := ret[0].([]T)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Members indicates an expected call of Members.
+func (mr *MockTTLSetAPIMockRecorder[T]) Members(ctx any) *MockTTLSetAPIMembersCall[T] {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Members", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Members), ctx)
+	return &MockTTLSetAPIMembersCall[T]{Call: call}
+}
+
+// MockTTLSetAPIMembersCall wrap *gomock.Call
+type MockTTLSetAPIMembersCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIMembersCall[T]) Return(arg0 []T, arg1 error) *MockTTLSetAPIMembersCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIMembersCall[T]) Do(f func(context.Context) ([]T, error)) *MockTTLSetAPIMembersCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIMembersCall[T]) DoAndReturn(f func(context.Context) ([]T, error)) *MockTTLSetAPIMembersCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Purge mocks base method.
+func (m *MockTTLSetAPI[T]) Purge(ctx context.Context) (int64, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Purge", ctx)
+	ret0, _ := ret[0].(int64)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Purge indicates an expected call of Purge.
+func (mr *MockTTLSetAPIMockRecorder[T]) Purge(ctx any) *MockTTLSetAPIPurgeCall[T] {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Purge", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Purge), ctx)
+	return &MockTTLSetAPIPurgeCall[T]{Call: call}
+}
+
+// MockTTLSetAPIPurgeCall wrap *gomock.Call
+type MockTTLSetAPIPurgeCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIPurgeCall[T]) Return(arg0 int64, arg1 error) *MockTTLSetAPIPurgeCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIPurgeCall[T]) Do(f func(context.Context) (int64, error)) *MockTTLSetAPIPurgeCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIPurgeCall[T]) DoAndReturn(f func(context.Context) (int64, error)) *MockTTLSetAPIPurgeCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Remove mocks base method.
+func (m *MockTTLSetAPI[T]) Remove(ctx context.Context, members ...T) (int64, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx}
+	for _, a := range members {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "Remove", varargs...)
+	ret0, _ := ret[0].(int64)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Remove indicates an expected call of Remove.
+func (mr *MockTTLSetAPIMockRecorder[T]) Remove(ctx any, members ...any) *MockTTLSetAPIRemoveCall[T] {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx}, members...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Remove", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Remove), varargs...)
+	return &MockTTLSetAPIRemoveCall[T]{Call: call}
+}
+
+// MockTTLSetAPIRemoveCall wrap *gomock.Call
+type MockTTLSetAPIRemoveCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIRemoveCall[T]) Return(arg0 int64, arg1 error) *MockTTLSetAPIRemoveCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIRemoveCall[T]) Do(f func(context.Context, ...T) (int64, error)) *MockTTLSetAPIRemoveCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIRemoveCall[T]) DoAndReturn(f func(context.Context, ...T) (int64, error)) *MockTTLSetAPIRemoveCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Size mocks base method.
+func (m *MockTTLSetAPI[T]) Size(ctx context.Context) (int64, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "Size", ctx)
+	ret0, _ := ret[0].(int64)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Size indicates an expected call of Size.
+func (mr *MockTTLSetAPIMockRecorder[T]) Size(ctx any) *MockTTLSetAPISizeCall[T] {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Size", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Size), ctx)
+	return &MockTTLSetAPISizeCall[T]{Call: call}
+}
+
+// MockTTLSetAPISizeCall wrap *gomock.Call
+type MockTTLSetAPISizeCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPISizeCall[T]) Return(arg0 int64, arg1 error) *MockTTLSetAPISizeCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPISizeCall[T]) Do(f func(context.Context) (int64, error)) *MockTTLSetAPISizeCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPISizeCall[T]) DoAndReturn(f func(context.Context) (int64, error)) *MockTTLSetAPISizeCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// TTLOf mocks base method.
+func (m_2 *MockTTLSetAPI[T]) TTLOf(ctx context.Context, m T) (time.Duration, error) {
+	m_2.ctrl.T.Helper()
+	ret := m_2.ctrl.Call(m_2, "TTLOf", ctx, m)
+	ret0, _ := ret[0].(time.Duration)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// TTLOf indicates an expected call of TTLOf.
+func (mr *MockTTLSetAPIMockRecorder[T]) TTLOf(ctx, m any) *MockTTLSetAPITTLOfCall[T] {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "TTLOf", reflect.TypeOf((*MockTTLSetAPI[T])(nil).TTLOf), ctx, m)
+	return &MockTTLSetAPITTLOfCall[T]{Call: call}
+}
+
+// MockTTLSetAPITTLOfCall wrap *gomock.Call
+type MockTTLSetAPITTLOfCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPITTLOfCall[T]) Return(arg0 time.Duration, arg1 error) *MockTTLSetAPITTLOfCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPITTLOfCall[T]) Do(f func(context.Context, T) (time.Duration, error)) *MockTTLSetAPITTLOfCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPITTLOfCall[T]) DoAndReturn(f func(context.Context, T) (time.Duration, error)) *MockTTLSetAPITTLOfCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
+// Union mocks base method.
+func (m *MockTTLSetAPI[T]) Union(ctx context.Context, others ...runtime.TTLSetAPI[T]) ([]T, error) {
+	m.ctrl.T.Helper()
+	varargs := []any{ctx}
+	for _, a := range others {
+		varargs = append(varargs, a)
+	}
+	ret := m.ctrl.Call(m, "Union", varargs...)
+	ret0, _ := ret[0].([]T)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// Union indicates an expected call of Union.
+func (mr *MockTTLSetAPIMockRecorder[T]) Union(ctx any, others ...any) *MockTTLSetAPIUnionCall[T] {
+	mr.mock.ctrl.T.Helper()
+	varargs := append([]any{ctx}, others...)
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "Union", reflect.TypeOf((*MockTTLSetAPI[T])(nil).Union), varargs...)
+	return &MockTTLSetAPIUnionCall[T]{Call: call}
+}
+
+// MockTTLSetAPIUnionCall wrap *gomock.Call
+type MockTTLSetAPIUnionCall[T any] struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockTTLSetAPIUnionCall[T]) Return(arg0 []T, arg1 error) *MockTTLSetAPIUnionCall[T] {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockTTLSetAPIUnionCall[T]) Do(f func(context.Context, ...runtime.TTLSetAPI[T]) ([]T, error)) *MockTTLSetAPIUnionCall[T] {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockTTLSetAPIUnionCall[T]) DoAndReturn(f func(context.Context, ...runtime.TTLSetAPI[T]) ([]T, error)) *MockTTLSetAPIUnionCall[T] {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}

@@ -1,0 +1,566 @@
+package runtime
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"iter"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// TTLSet is the generic core of generated TTL sets (setgen -ttl): a set
+// whose members each carry their own time to live. It is stored as a
+// sorted set scored by each member's expiry, in milliseconds of the
+// server's clock, so that expiry never depends on the client's clock.
+// Writes run as Lua scripts that read the server's TIME; each removes a
+// bounded number of expired members as it goes, and sets the key to
+// expire with its last member, so an abandoned set leaves nothing behind.
+// Expired members are never returned by any read. Cached Contains keeps the
+// member's expiry and compares it with the server's clock as estimated
+// here, so a cached answer turns false when the member expires, with no
+// round trip.
+//
+// A TTLSet is safe for concurrent use. A nil *TTLSet returns errors.
+type TTLSet[T any] struct {
+	cm    *ConnectionManager
+	codec Codec[T]
+	name  string
+	key   string
+	bad   error
+	bufs  sync.Pool // of *memberBuf[T]
+}
+
+// cleanupPerWrite bounds how many expired members one write removes.
+const cleanupPerWrite = 100
+
+// NewTTLSet returns the TTL set stored at key (Options.KeyPrefix is
+// prepended). name is the type's name shown in errors, e.g.
+// "sessions.SessionTTLSet".
+func NewTTLSet[T any](cm *ConnectionManager, name, key string, codec Codec[T]) *TTLSet[T] {
+	s := &TTLSet[T]{cm: cm, codec: codec, name: name, key: key}
+	switch {
+	case cm == nil:
+		s.bad = invalidArg("nil ConnectionManager")
+	case key == "":
+		s.bad = invalidArg("empty key")
+	case codec == nil:
+		s.bad = invalidArg("nil codec")
+	default:
+		s.key = cm.key(key)
+	}
+	return s
+}
+
+// core returns the plain-set view used for encoding and decoding.
+func (s *TTLSet[T]) core() *Set[T] {
+	return &Set[T]{cm: s.cm, codec: s.codec, name: s.name, key: s.key, bad: s.bad}
+}
+
+func (s *TTLSet[T]) ready() error {
+	if s == nil {
+		return invalidArg("nil *%s", ttlSetName[T]())
+	}
+	return s.bad
+}
+
+func (s *TTLSet[T]) opErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	name, key := ttlSetName[T](), ""
+	if s != nil {
+		name, key = s.name, s.key
+	}
+	return &OpError{Set: name, Key: key, Op: op, Err: err}
+}
+
+func ttlSetName[T any]() string {
+	n := setName[T]()
+	if strings.HasSuffix(n, "Set") {
+		return strings.TrimSuffix(n, "Set") + "TTLSet"
+	}
+	return "runtime.TTLSet" + strings.TrimPrefix(n, "runtime.Set")
+}
+
+// Key returns the full key, prefix included.
+func (s *TTLSet[T]) Key() string {
+	if s == nil {
+		return ""
+	}
+	return s.key
+}
+
+// Manager returns the set's ConnectionManager.
+func (s *TTLSet[T]) Manager() *ConnectionManager {
+	if s == nil {
+		return nil
+	}
+	return s.cm
+}
+
+// The scripts. Every one reads the server's clock (TIME, in ms) and ends
+// by making the key expire with its last member.
+const ttlPrelude = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`
+
+var ttlEpilogue = `
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ` + strconv.Itoa(cleanupPerWrite) + `)
+if #dead > 0 then redis.call('ZREM', KEYS[1], unpack(dead)) end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2]) end
+`
+
+var (
+	ttlAdd = newScript(ttlPrelude + `
+local exp = now + tonumber(ARGV[1])
+local fresh = 0
+for i = 2, #ARGV do
+  local old = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if (not old) or tonumber(old) <= now then fresh = fresh + 1 end
+  redis.call('ZADD', KEYS[1], exp, ARGV[i])
+end` + ttlEpilogue + `
+return fresh`)
+	ttlRemove = newScript(ttlPrelude + `
+local live = 0
+for i = 1, #ARGV do
+  local old = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if old then
+    if tonumber(old) > now then live = live + 1 end
+    redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end` + ttlEpilogue + `
+return live`)
+	ttlPurge = newScript(ttlPrelude + `
+local n = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2]) end
+return n`)
+	ttlSize = newScript(ttlPrelude + `
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`)
+	ttlMembers = newScript(ttlPrelude + `
+return redis.call('ZRANGE', KEYS[1], '(' .. now, '+inf', 'BYSCORE')`)
+	ttlOf = newScript(ttlPrelude + `
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if (not s) or tonumber(s) <= now then return -2 end
+return tonumber(s) - now`)
+)
+
+// script is a Lua script run with EVALSHA, falling back to EVAL when the
+// server does not have it yet.
+type script struct {
+	src, sha string
+}
+
+func newScript(src string) *script {
+	sum := sha1.Sum([]byte(src))
+	return &script{src: src, sha: hex.EncodeToString(sum[:])}
+}
+
+func (sc *script) build(b rueidis.Builder, eval bool, key string, args []string) rueidis.Completed {
+	if eval {
+		return b.Eval().Script(sc.src).Numkeys(1).Key(key).Arg(args...).Build()
+	}
+	return b.Evalsha().Sha1(sc.sha).Numkeys(1).Key(key).Arg(args...).Build()
+}
+
+func isNoScript(err error) bool {
+	var re *rueidis.RedisError
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOSCRIPT")
+}
+
+// run runs sc on key in one attempt; write scripts go with the fence.
+func (cm *ConnectionManager) run(ctx context.Context, sc *script, write bool, key string, args []string) (rueidis.RedisResult, error) {
+	do := func(eval bool) (rueidis.RedisResult, error) {
+		cmd := sc.build(cm.client.B(), eval, key, args)
+		if write {
+			res, err := cm.doFenced(ctx, key, rueidis.Commands{cmd})
+			if err != nil {
+				return rueidis.RedisResult{}, err
+			}
+			return res[0], nil
+		}
+		r := cm.client.Do(ctx, cmd)
+		return r, r.Error()
+	}
+	r, err := do(false)
+	if isNoScript(err) {
+		r, err = do(true)
+	}
+	return r, err
+}
+
+// script runs sc through the breaker and retries, and returns its integer.
+func (s *TTLSet[T]) scriptInt(ctx context.Context, sc *script, write bool, args []string) (int64, error) {
+	var n int64
+	err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
+		r, err := s.cm.run(ctx, sc, write, s.key, args)
+		if err != nil {
+			return err
+		}
+		n, err = r.AsInt64()
+		return err
+	})
+	return n, err
+}
+
+// Add adds members, or refreshes their expiry, to expire ttl from now (on
+// the server's clock, rounded up to a millisecond), and returns how many
+// were not live members. ttl must be positive. Add(ctx, ttl) does nothing.
+func (s *TTLSet[T]) Add(ctx context.Context, ttl time.Duration, members ...T) (int64, error) {
+	n, err := s.write(ctx, ttlAdd, ttl, true, members)
+	return n, s.opErr("Add", err)
+}
+
+// Remove removes members and returns how many were live members.
+func (s *TTLSet[T]) Remove(ctx context.Context, members ...T) (int64, error) {
+	n, err := s.write(ctx, ttlRemove, 0, false, members)
+	return n, s.opErr("Remove", err)
+}
+
+func (s *TTLSet[T]) write(ctx context.Context, sc *script, ttl time.Duration, withTTL bool, members []T) (int64, error) {
+	if err := s.ready(); err != nil {
+		return 0, err
+	}
+	if withTTL && ttl <= 0 {
+		return 0, invalidArg("ttl %v is not positive", ttl)
+	}
+	if len(members) == 0 {
+		return 0, nil
+	}
+	enc, err := s.core().encodeAll(members, 0)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for start := 0; start < len(enc); start += batchSize {
+		batch := enc[start:min(len(enc), start+batchSize)]
+		args := batch
+		if withTTL {
+			ms := int64(ttl / time.Millisecond)
+			if ttl%time.Millisecond != 0 {
+				ms++
+			}
+			args = append([]string{strconv.FormatInt(ms, 10)}, batch...)
+		}
+		n, err := s.scriptInt(ctx, sc, true, args)
+		if err != nil {
+			if start > 0 {
+				err = partial(total, err)
+			}
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// Contains reports whether m is a live member. It is served from the
+// client-side cache when possible: the cache holds m's expiry, so a cached
+// answer turns false when m expires, with no round trip.
+func (s *TTLSet[T]) Contains(ctx context.Context, m T) (bool, error) {
+	if err := s.ready(); err != nil {
+		return false, s.opErr("Contains", err)
+	}
+	got, err := s.ContainsMany(ctx, m)
+	if err != nil {
+		return false, err
+	}
+	return got[0], nil
+}
+
+// ContainsMany reports, for each of ms in order, whether it is a live
+// member, cached per member as Contains.
+func (s *TTLSet[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
+	const name = "ContainsMany"
+	if err := s.ready(); err != nil {
+		return nil, s.opErr(name, err)
+	}
+	if len(ms) == 0 {
+		return []bool{}, nil
+	}
+	enc, err := s.core().encodeAll(ms, 0)
+	if err != nil {
+		return nil, s.opErr(name, err)
+	}
+	scores := make([]float64, len(enc)) // expiry in ms; NaN: not a member
+	err = s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
+		b := s.cm.client.B()
+		var res []rueidis.RedisResult
+		if s.cm.cacheOn {
+			cmds := make([]rueidis.CacheableTTL, len(enc))
+			for i, m := range enc {
+				cmds[i] = rueidis.CT(b.Zscore().Key(s.key).Member(m).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
+			}
+			res = s.cm.client.DoMultiCache(ctx, cmds...)
+		} else {
+			cmds := make(rueidis.Commands, len(enc))
+			for i, m := range enc {
+				cmds[i] = b.Zscore().Key(s.key).Member(m).Build()
+			}
+			res = s.cm.client.DoMulti(ctx, cmds...)
+		}
+		for i, r := range res {
+			if s.cm.cacheOn {
+				s.cm.countCache(r)
+			}
+			v, err := r.AsFloat64()
+			switch {
+			case rueidis.IsRedisNil(err):
+				scores[i] = math.NaN()
+			case err != nil:
+				return err
+			default:
+				scores[i] = v
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.opErr(name, err)
+	}
+	now, err := s.cm.serverNow(ctx)
+	if err != nil {
+		return nil, s.opErr(name, err)
+	}
+	nowMs := float64(now.UnixMilli())
+	out := make([]bool, len(enc))
+	for i, sc := range scores {
+		out[i] = sc == sc && sc > nowMs
+	}
+	return out, nil
+}
+
+// TTLOf returns m's remaining time to live, or NoKey when m is not a live
+// member.
+func (s *TTLSet[T]) TTLOf(ctx context.Context, m T) (time.Duration, error) {
+	if err := s.ready(); err != nil {
+		return 0, s.opErr("TTLOf", err)
+	}
+	enc, err := s.core().encodeAll([]T{m}, 0)
+	if err != nil {
+		return 0, s.opErr("TTLOf", err)
+	}
+	ms, err := s.scriptInt(ctx, ttlOf, false, enc)
+	if err != nil {
+		return 0, s.opErr("TTLOf", err)
+	}
+	if ms < 0 {
+		return NoKey, nil
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// Size returns the number of live members, without reading them
+// (ZCOUNT: O(log N)).
+func (s *TTLSet[T]) Size(ctx context.Context) (int64, error) {
+	if err := s.ready(); err != nil {
+		return 0, s.opErr("Size", err)
+	}
+	n, err := s.scriptInt(ctx, ttlSize, false, nil)
+	return n, s.opErr("Size", err)
+}
+
+// Purge removes every expired member now and returns how many.
+func (s *TTLSet[T]) Purge(ctx context.Context) (int64, error) {
+	if err := s.ready(); err != nil {
+		return 0, s.opErr("Purge", err)
+	}
+	n, err := s.scriptInt(ctx, ttlPurge, true, nil)
+	return n, s.opErr("Purge", err)
+}
+
+// Clear deletes the set (UNLINK).
+func (s *TTLSet[T]) Clear(ctx context.Context) error {
+	if err := s.ready(); err != nil {
+		return s.opErr("Clear", err)
+	}
+	_, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+		return rueidis.Commands{b.Unlink().Key(s.key).Build()}
+	})
+	return s.opErr("Clear", err)
+}
+
+// membersRaw reads the live members of key in one script (ZRANGE BYSCORE:
+// atomic, and one reply however large the set).
+func (cm *ConnectionManager) ttlMembersRaw(ctx context.Context, key string) ([]string, error) {
+	var out []string
+	err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
+		r, err := cm.run(ctx, ttlMembers, false, key, nil)
+		if err != nil {
+			return err
+		}
+		out, err = r.AsStrSlice()
+		return err
+	})
+	return out, err
+}
+
+// Members returns every live member, read atomically in one reply. Members
+// that do not decode are reported in an error wrapping ErrDecode, beside
+// the others.
+func (s *TTLSet[T]) Members(ctx context.Context) ([]T, error) {
+	if err := s.ready(); err != nil {
+		return nil, s.opErr("Members", err)
+	}
+	raw, err := s.cm.ttlMembersRaw(ctx, s.key)
+	if err != nil {
+		return nil, s.opErr("Members", err)
+	}
+	out, err := s.core().decode(raw)
+	return out, s.opErr("Members", err)
+}
+
+// All iterates over the live members (read as Members does). A member
+// that does not decode yields an error wrapping ErrDecode and the
+// iteration goes on.
+func (s *TTLSet[T]) All(ctx context.Context) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		if err := s.ready(); err != nil {
+			yield(zero, s.opErr("All", err))
+			return
+		}
+		raw, err := s.cm.ttlMembersRaw(ctx, s.key)
+		if err != nil {
+			yield(zero, s.opErr("All", err))
+			return
+		}
+		c := s.core()
+		for _, r := range raw {
+			var v T
+			if err := c.decodeMember(r, &v); err != nil {
+				if !yield(zero, s.opErr("All", newDecodeError(s.key, r, err))) {
+					return
+				}
+				continue
+			}
+			if !yield(v, nil) {
+				return
+			}
+		}
+	}
+}
+
+// ttlKeysOf returns the keys of others, which must be TTL sets of the
+// same manager.
+func (s *TTLSet[T]) ttlKeysOf(others []TTLSetAPI[T]) ([]string, error) {
+	keys := make([]string, 0, len(others))
+	for i, api := range others {
+		o, ok := api.(*TTLSet[T])
+		if !ok {
+			return nil, invalidArg("set %d is a %T, not a TTL set of this element type made by NewTTLSet", i, api)
+		}
+		if err := o.ready(); err != nil {
+			return nil, invalidArg("set %d: %v", i, err)
+		}
+		if o.cm != s.cm {
+			return nil, invalidArg("set %d (%s) belongs to another ConnectionManager", i, o.key)
+		}
+		keys = append(keys, o.key)
+	}
+	return keys, nil
+}
+
+// algebra computes op over the live members of the receiver and others,
+// in the client (not atomic: each set is read in one reply, one after the
+// other).
+func (s *TTLSet[T]) algebra(ctx context.Context, name string, op algebraOp, others []TTLSetAPI[T]) ([]string, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
+	keys, err := s.ttlKeysOf(others)
+	if err != nil {
+		return nil, err
+	}
+	first, err := s.cm.ttlMembersRaw(ctx, s.key)
+	if err != nil {
+		return nil, err
+	}
+	acc := make(map[string]struct{}, len(first))
+	for _, m := range first {
+		acc[m] = struct{}{}
+	}
+	for _, k := range keys {
+		ms, err := s.cm.ttlMembersRaw(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		switch op {
+		case opUnion:
+			for _, m := range ms {
+				acc[m] = struct{}{}
+			}
+		case opInter:
+			in := make(map[string]struct{}, len(ms))
+			for _, m := range ms {
+				in[m] = struct{}{}
+			}
+			for m := range acc {
+				if _, ok := in[m]; !ok {
+					delete(acc, m)
+				}
+			}
+		case opDiff:
+			for _, m := range ms {
+				delete(acc, m)
+			}
+		}
+	}
+	out := make([]string, 0, len(acc))
+	for m := range acc {
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (s *TTLSet[T]) algebraDecoded(ctx context.Context, name string, op algebraOp, others []TTLSetAPI[T]) ([]T, error) {
+	raw, err := s.algebra(ctx, name, op, others)
+	if err != nil {
+		return nil, s.opErr(name, err)
+	}
+	out, err := s.core().decode(raw)
+	return out, s.opErr(name, err)
+}
+
+// Union returns the live members of the receiver and of every other set.
+func (s *TTLSet[T]) Union(ctx context.Context, others ...TTLSetAPI[T]) ([]T, error) {
+	return s.algebraDecoded(ctx, "Union", opUnion, others)
+}
+
+// Intersect returns the live members of the receiver that are live in
+// every other set.
+func (s *TTLSet[T]) Intersect(ctx context.Context, others ...TTLSetAPI[T]) ([]T, error) {
+	return s.algebraDecoded(ctx, "Intersect", opInter, others)
+}
+
+// Diff returns the live members of the receiver that are live in none of
+// the other sets.
+func (s *TTLSet[T]) Diff(ctx context.Context, others ...TTLSetAPI[T]) ([]T, error) {
+	return s.algebraDecoded(ctx, "Diff", opDiff, others)
+}
+
+// IntersectSize returns the number of live members of the receiver that
+// are live in every other set, at most limit when limit > 0.
+func (s *TTLSet[T]) IntersectSize(ctx context.Context, limit int64, others ...TTLSetAPI[T]) (int64, error) {
+	const name = "IntersectSize"
+	if limit < 0 {
+		return 0, s.opErr(name, invalidArg("limit %d is negative", limit))
+	}
+	raw, err := s.algebra(ctx, name, opInter, others)
+	if err != nil {
+		return 0, s.opErr(name, err)
+	}
+	n := int64(len(raw))
+	if limit > 0 && n > limit {
+		n = limit
+	}
+	return n, nil
+}
