@@ -38,6 +38,13 @@ func renderMock(l *loaded, st *setType) (File, error) {
 	f.Func().Id("New" + mock).Params(jen.Id("ctrl").Op("*").Qual(gomockPath, "Controller")).Op("*").Id(mock).Block(
 		jen.Return(jen.Qual(setmockPath, "NewMockSetAPI").Types(elem.Clone()).Call(jen.Id("ctrl"))),
 	)
+	f.Line()
+	f.Commentf("Eq%s returns a gomock matcher of the %s values that a set treats as the same member as v", st.name, st.name)
+	f.Comment("(equal canonical encodings): EXPECT().Contains(gomock.Any(), Eq" + st.name + "(v)). gomock's own equality")
+	f.Comment("is reflect.DeepEqual, under which the same instant in two time zones differs.")
+	f.Func().Id("Eq"+st.name).Params(jen.Id("v").Add(elem.Clone())).Qual(gomockPath, "Matcher").Block(
+		jen.Return(jen.Qual(setmockPath, "Eq").Types(elem.Clone()).Call(jen.Qual(l.pkg.PkgPath, st.codec).Values(), jen.Id("v"))),
+	)
 	if st.ttl {
 		ttlMock := "Mock" + st.name + "TTLSetAPI"
 		f.Line()

@@ -36,20 +36,34 @@ func (o algebraOp) name(store bool) string {
 
 // keysOf checks the other sets and returns their keys.
 func (s *Set[T]) keysOf(others []SetAPI[T]) ([]string, error) {
+	return operandKeys(s.cm, others, func(api SetAPI[T]) (*ConnectionManager, string, error, bool) {
+		o, ok := api.(*Set[T])
+		switch {
+		case !ok:
+			return nil, "", nil, false
+		case o == nil:
+			return nil, "", o.ready(), true
+		}
+		return o.cm, o.key, o.ready(), true
+	})
+}
+
+// operandKeys returns the keys of set-algebra operands, which must be real
+// sets (of, says open, the receiver's kind) of the manager cm: a mock or
+// another implementation has no key here.
+func operandKeys[A any](cm *ConnectionManager, others []A, open func(A) (*ConnectionManager, string, error, bool)) ([]string, error) {
 	keys := make([]string, 0, len(others))
 	for i, api := range others {
-		o, ok := api.(*Set[T])
-		if !ok {
-			// A mock, or another implementation: it has no key here.
-			return nil, invalidArg("set %d is a %T, not a set of this element type made by NewSet (a generated New...Set)", i, api)
+		ocm, key, bad, ok := open(api)
+		switch {
+		case !ok:
+			return nil, invalidArg("set %d is a %T, not a set of this kind and element type made by setgen's constructors", i, api)
+		case bad != nil:
+			return nil, invalidArg("set %d: %v", i, bad)
+		case ocm != cm:
+			return nil, invalidArg("set %d (%s) belongs to another ConnectionManager", i, key)
 		}
-		if err := o.ready(); err != nil {
-			return nil, invalidArg("set %d: %v", i, err)
-		}
-		if o.cm != s.cm {
-			return nil, invalidArg("set %d (%s) belongs to another ConnectionManager", i, o.key)
-		}
-		keys = append(keys, o.key)
+		keys = append(keys, key)
 	}
 	return keys, nil
 }

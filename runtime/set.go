@@ -48,18 +48,23 @@ type Set[T any] struct {
 // name is the type's name shown in errors, e.g. "users.UserSet". A nil
 // manager or an empty key is reported by every call rather than a panic.
 func NewSet[T any](cm *ConnectionManager, name, key string, codec Codec[T]) *Set[T] {
-	s := &Set[T]{cm: cm, codec: codec, name: name, key: key}
+	s := &Set[T]{cm: cm, codec: codec, name: name}
+	s.key, s.bad = checkNew(cm, key, codec)
+	return s
+}
+
+// checkNew validates what a set is made of and returns its full key, or
+// why every call of the set fails.
+func checkNew[T any](cm *ConnectionManager, key string, codec Codec[T]) (string, error) {
 	switch {
 	case cm == nil:
-		s.bad = invalidArg("nil ConnectionManager")
+		return key, invalidArg("nil ConnectionManager")
 	case key == "":
-		s.bad = invalidArg("empty key")
+		return key, invalidArg("empty key")
 	case codec == nil:
-		s.bad = invalidArg("nil codec")
-	default:
-		s.key = cm.key(key)
+		return key, invalidArg("nil codec")
 	}
-	return s
+	return cm.key(key), nil
 }
 
 // Key returns the full key, prefix included.

@@ -44,17 +44,8 @@ const cleanupPerWrite = 100
 // prepended). name is the type's name shown in errors, e.g.
 // "sessions.SessionTTLSet".
 func NewTTLSet[T any](cm *ConnectionManager, name, key string, codec Codec[T]) *TTLSet[T] {
-	s := &TTLSet[T]{cm: cm, codec: codec, name: name, key: key}
-	switch {
-	case cm == nil:
-		s.bad = invalidArg("nil ConnectionManager")
-	case key == "":
-		s.bad = invalidArg("empty key")
-	case codec == nil:
-		s.bad = invalidArg("nil codec")
-	default:
-		s.key = cm.key(key)
-	}
+	s := &TTLSet[T]{cm: cm, codec: codec, name: name}
+	s.key, s.bad = checkNew(cm, key, codec)
 	return s
 }
 
@@ -452,21 +443,16 @@ func (s *TTLSet[T]) All(ctx context.Context) iter.Seq2[T, error] {
 // ttlKeysOf returns the keys of others, which must be TTL sets of the
 // same manager.
 func (s *TTLSet[T]) ttlKeysOf(others []TTLSetAPI[T]) ([]string, error) {
-	keys := make([]string, 0, len(others))
-	for i, api := range others {
+	return operandKeys(s.cm, others, func(api TTLSetAPI[T]) (*ConnectionManager, string, error, bool) {
 		o, ok := api.(*TTLSet[T])
-		if !ok {
-			return nil, invalidArg("set %d is a %T, not a TTL set of this element type made by NewTTLSet", i, api)
+		switch {
+		case !ok:
+			return nil, "", nil, false
+		case o == nil:
+			return nil, "", o.ready(), true
 		}
-		if err := o.ready(); err != nil {
-			return nil, invalidArg("set %d: %v", i, err)
-		}
-		if o.cm != s.cm {
-			return nil, invalidArg("set %d (%s) belongs to another ConnectionManager", i, o.key)
-		}
-		keys = append(keys, o.key)
-	}
-	return keys, nil
+		return o.cm, o.key, o.ready(), true
+	})
 }
 
 // algebra computes op over the live members of the receiver and others,

@@ -198,4 +198,7 @@ func TestTTLSetErrors(t *testing.T) {
 	if _, err := runtime.NewTTLSet[string](nil, "x.T", "k", strCodec{}).Add(context.Background(), time.Second, "a"); !errors.Is(err, runtime.ErrInvalidArgument) {
 		t.Fatalf("nil manager: %v", err)
 	}
+	if _, err := runtime.NewTTLSet[string](nil, "x.T", "k", strCodec{}).Union(context.Background(), nilSet); !errors.Is(err, runtime.ErrInvalidArgument) {
+		t.Fatalf("nil operand: %v", err)
+	}
 }

@@ -225,3 +225,26 @@ func TestUserSetMock(t *testing.T) {
 		t.Fatalf("Contains = %v, %v", ok, err)
 	}
 }
+
+// TestEqUser: the generated matcher matches the values the real set treats
+// as one member (the same instant in another zone, a nil or empty map),
+// where gomock's deep equality would not, and only those.
+func TestEqUser(t *testing.T) {
+	alice := users.User{ID: "alice", Joined: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
+	same := users.User{ID: "alice", Joined: alice.Joined.In(time.FixedZone("CET", 3600)), Scores: map[string]int{}}
+	if gomock.Eq(alice).Matches(same) {
+		t.Fatal("deep equality matched: the test shows nothing")
+	}
+	if !usersmock.EqUser(alice).Matches(same) {
+		t.Fatal("EqUser does not match the same member in another zone")
+	}
+	if usersmock.EqUser(alice).Matches(users.User{ID: "bob"}) || usersmock.EqUser(alice).Matches("alice") {
+		t.Fatal("EqUser matched another member or another type")
+	}
+	ctrl := gomock.NewController(t)
+	m := usersmock.NewMockUserSetAPI(ctrl)
+	m.EXPECT().Contains(gomock.Any(), usersmock.EqUser(alice)).Return(true, nil)
+	if ok, err := m.Contains(context.Background(), same); err != nil || !ok {
+		t.Fatalf("Contains = %v, %v", ok, err)
+	}
+}

@@ -18,3 +18,10 @@ var _ sessions.SessionIDSetAPI = (*MockSessionIDSetAPI)(nil)
 func NewMockSessionIDSetAPI(ctrl *gomock.Controller) *MockSessionIDSetAPI {
 	return setmock.NewMockSetAPI[sessions.SessionID](ctrl)
 }
+
+// EqSessionID returns a gomock matcher of the SessionID values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqSessionID(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqSessionID(v sessions.SessionID) gomock.Matcher {
+	return setmock.Eq[sessions.SessionID](sessions.SessionIDCodec{}, v)
+}

@@ -18,3 +18,10 @@ var _ sessions.SessionSetAPI = (*MockSessionSetAPI)(nil)
 func NewMockSessionSetAPI(ctrl *gomock.Controller) *MockSessionSetAPI {
 	return setmock.NewMockSetAPI[sessions.Session](ctrl)
 }
+
+// EqSession returns a gomock matcher of the Session values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqSession(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqSession(v sessions.Session) gomock.Matcher {
+	return setmock.Eq[sessions.Session](sessions.SessionCodec{}, v)
+}

@@ -18,3 +18,10 @@ var _ tags.TagSetAPI = (*MockTagSetAPI)(nil)
 func NewMockTagSetAPI(ctrl *gomock.Controller) *MockTagSetAPI {
 	return setmock.NewMockSetAPI[tags.Tag](ctrl)
 }
+
+// EqTag returns a gomock matcher of the Tag values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqTag(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqTag(v tags.Tag) gomock.Matcher {
+	return setmock.Eq[tags.Tag](tags.TagCodec{}, v)
+}

@@ -18,3 +18,10 @@ var _ users.ProfileSetAPI = (*MockProfileSetAPI)(nil)
 func NewMockProfileSetAPI(ctrl *gomock.Controller) *MockProfileSetAPI {
 	return setmock.NewMockSetAPI[users.Profile](ctrl)
 }
+
+// EqProfile returns a gomock matcher of the Profile values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqProfile(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqProfile(v users.Profile) gomock.Matcher {
+	return setmock.Eq[users.Profile](users.ProfileCodec{}, v)
+}

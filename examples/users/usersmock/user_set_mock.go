@@ -18,3 +18,10 @@ var _ users.UserSetAPI = (*MockUserSetAPI)(nil)
 func NewMockUserSetAPI(ctrl *gomock.Controller) *MockUserSetAPI {
 	return setmock.NewMockSetAPI[users.User](ctrl)
 }
+
+// EqUser returns a gomock matcher of the User values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqUser(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqUser(v users.User) gomock.Matcher {
+	return setmock.Eq[users.User](users.UserCodec{}, v)
+}

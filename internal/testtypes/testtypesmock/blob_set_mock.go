@@ -18,3 +18,10 @@ var _ testtypes.BlobSetAPI = (*MockBlobSetAPI)(nil)
 func NewMockBlobSetAPI(ctrl *gomock.Controller) *MockBlobSetAPI {
 	return setmock.NewMockSetAPI[testtypes.Blob](ctrl)
 }
+
+// EqBlob returns a gomock matcher of the Blob values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqBlob(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqBlob(v testtypes.Blob) gomock.Matcher {
+	return setmock.Eq[testtypes.Blob](testtypes.BlobCodec{}, v)
+}

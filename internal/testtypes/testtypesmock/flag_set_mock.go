@@ -18,3 +18,10 @@ var _ testtypes.FlagSetAPI = (*MockFlagSetAPI)(nil)
 func NewMockFlagSetAPI(ctrl *gomock.Controller) *MockFlagSetAPI {
 	return setmock.NewMockSetAPI[testtypes.Flag](ctrl)
 }
+
+// EqFlag returns a gomock matcher of the Flag values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqFlag(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqFlag(v testtypes.Flag) gomock.Matcher {
+	return setmock.Eq[testtypes.Flag](testtypes.FlagCodec{}, v)
+}

@@ -18,3 +18,10 @@ var _ testtypes.HostSetAPI = (*MockHostSetAPI)(nil)
 func NewMockHostSetAPI(ctrl *gomock.Controller) *MockHostSetAPI {
 	return setmock.NewMockSetAPI[testtypes.Host](ctrl)
 }
+
+// EqHost returns a gomock matcher of the Host values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqHost(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqHost(v testtypes.Host) gomock.Matcher {
+	return setmock.Eq[testtypes.Host](testtypes.HostCodec{}, v)
+}

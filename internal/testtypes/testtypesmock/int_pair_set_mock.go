@@ -18,3 +18,10 @@ var _ testtypes.IntPairSetAPI = (*MockIntPairSetAPI)(nil)
 func NewMockIntPairSetAPI(ctrl *gomock.Controller) *MockIntPairSetAPI {
 	return setmock.NewMockSetAPI[testtypes.IntPair](ctrl)
 }
+
+// EqIntPair returns a gomock matcher of the IntPair values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqIntPair(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqIntPair(v testtypes.IntPair) gomock.Matcher {
+	return setmock.Eq[testtypes.IntPair](testtypes.IntPairCodec{}, v)
+}

@@ -18,3 +18,10 @@ var _ testtypes.ItemSetAPI = (*MockItemSetAPI)(nil)
 func NewMockItemSetAPI(ctrl *gomock.Controller) *MockItemSetAPI {
 	return setmock.NewMockSetAPI[testtypes.Item](ctrl)
 }
+
+// EqItem returns a gomock matcher of the Item values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqItem(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqItem(v testtypes.Item) gomock.Matcher {
+	return setmock.Eq[testtypes.Item](testtypes.ItemCodec{}, v)
+}

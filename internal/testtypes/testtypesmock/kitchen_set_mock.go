@@ -18,3 +18,10 @@ var _ testtypes.KitchenSetAPI = (*MockKitchenSetAPI)(nil)
 func NewMockKitchenSetAPI(ctrl *gomock.Controller) *MockKitchenSetAPI {
 	return setmock.NewMockSetAPI[testtypes.Kitchen](ctrl)
 }
+
+// EqKitchen returns a gomock matcher of the Kitchen values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqKitchen(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqKitchen(v testtypes.Kitchen) gomock.Matcher {
+	return setmock.Eq[testtypes.Kitchen](testtypes.KitchenCodec{}, v)
+}

@@ -18,3 +18,10 @@ var _ testtypes.NodeSetAPI = (*MockNodeSetAPI)(nil)
 func NewMockNodeSetAPI(ctrl *gomock.Controller) *MockNodeSetAPI {
 	return setmock.NewMockSetAPI[testtypes.Node](ctrl)
 }
+
+// EqNode returns a gomock matcher of the Node values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqNode(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqNode(v testtypes.Node) gomock.Matcher {
+	return setmock.Eq[testtypes.Node](testtypes.NodeCodec{}, v)
+}

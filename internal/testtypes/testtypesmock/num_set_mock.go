@@ -18,3 +18,10 @@ var _ testtypes.NumSetAPI = (*MockNumSetAPI)(nil)
 func NewMockNumSetAPI(ctrl *gomock.Controller) *MockNumSetAPI {
 	return setmock.NewMockSetAPI[testtypes.Num](ctrl)
 }
+
+// EqNum returns a gomock matcher of the Num values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqNum(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqNum(v testtypes.Num) gomock.Matcher {
+	return setmock.Eq[testtypes.Num](testtypes.NumCodec{}, v)
+}

@@ -18,3 +18,10 @@ var _ testtypes.StrSetAPI = (*MockStrSetAPI)(nil)
 func NewMockStrSetAPI(ctrl *gomock.Controller) *MockStrSetAPI {
 	return setmock.NewMockSetAPI[testtypes.Str](ctrl)
 }
+
+// EqStr returns a gomock matcher of the Str values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqStr(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqStr(v testtypes.Str) gomock.Matcher {
+	return setmock.Eq[testtypes.Str](testtypes.StrCodec{}, v)
+}

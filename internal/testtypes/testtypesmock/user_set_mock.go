@@ -18,3 +18,10 @@ var _ testtypes.UserSetAPI = (*MockUserSetAPI)(nil)
 func NewMockUserSetAPI(ctrl *gomock.Controller) *MockUserSetAPI {
 	return setmock.NewMockSetAPI[testtypes.User](ctrl)
 }
+
+// EqUser returns a gomock matcher of the User values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqUser(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqUser(v testtypes.User) gomock.Matcher {
+	return setmock.Eq[testtypes.User](testtypes.UserCodec{}, v)
+}

@@ -19,6 +19,13 @@ func NewMockVisitSetAPI(ctrl *gomock.Controller) *MockVisitSetAPI {
 	return setmock.NewMockSetAPI[testtypes.Visit](ctrl)
 }
 
+// EqVisit returns a gomock matcher of the Visit values that a set treats as the same member as v
+// (equal canonical encodings): EXPECT().Contains(gomock.Any(), EqVisit(v)). gomock's own equality
+// is reflect.DeepEqual, under which the same instant in two time zones differs.
+func EqVisit(v testtypes.Visit) gomock.Matcher {
+	return setmock.Eq[testtypes.Visit](testtypes.VisitCodec{}, v)
+}
+
 // MockVisitTTLSetAPI is a gomock mock of testtypes.VisitTTLSetAPI.
 type MockVisitTTLSetAPI = setmock.MockTTLSetAPI[testtypes.Visit]
 
