@@ -7,9 +7,9 @@ import (
 	"errors"
 	"iter"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -34,7 +34,7 @@ type TTLSet[T any] struct {
 	name  string
 	key   string
 	bad   error
-	bufs  sync.Pool // of *memberBuf[T]
+	plain *Set[T] // the same key seen as a plain set: its encoding helpers and buffers
 }
 
 // cleanupPerWrite bounds how many expired members one write removes.
@@ -46,13 +46,12 @@ const cleanupPerWrite = 100
 func NewTTLSet[T any](cm *ConnectionManager, name, key string, codec Codec[T]) *TTLSet[T] {
 	s := &TTLSet[T]{cm: cm, codec: codec, name: name}
 	s.key, s.bad = checkNew(cm, key, codec)
+	s.plain = &Set[T]{cm: cm, codec: codec, name: name, key: s.key, bad: s.bad}
 	return s
 }
 
 // core returns the plain-set view used for encoding and decoding.
-func (s *TTLSet[T]) core() *Set[T] {
-	return &Set[T]{cm: s.cm, codec: s.codec, name: s.name, key: s.key, bad: s.bad}
-}
+func (s *TTLSet[T]) core() *Set[T] { return s.plain }
 
 func (s *TTLSet[T]) ready() error {
 	if s == nil {
@@ -112,22 +111,24 @@ if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2]) end
 var (
 	ttlAdd = newScript(ttlPrelude + `
 local exp = now + tonumber(ARGV[1])
+local old = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, 2))
 local fresh = 0
+local args = {}
 for i = 2, #ARGV do
-  local old = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if (not old) or tonumber(old) <= now then fresh = fresh + 1 end
-  redis.call('ZADD', KEYS[1], exp, ARGV[i])
-end` + ttlEpilogue + `
+  local o = old[i - 1]
+  if (not o) or tonumber(o) <= now then fresh = fresh + 1 end
+  args[#args + 1] = exp
+  args[#args + 1] = ARGV[i]
+end
+redis.call('ZADD', KEYS[1], unpack(args))` + ttlEpilogue + `
 return fresh`)
 	ttlRemove = newScript(ttlPrelude + `
+local old = redis.call('ZMSCORE', KEYS[1], unpack(ARGV))
 local live = 0
 for i = 1, #ARGV do
-  local old = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if old then
-    if tonumber(old) > now then live = live + 1 end
-    redis.call('ZREM', KEYS[1], ARGV[i])
-  end
-end` + ttlEpilogue + `
+  if old[i] and tonumber(old[i]) > now then live = live + 1 end
+end
+redis.call('ZREM', KEYS[1], unpack(ARGV))` + ttlEpilogue + `
 return live`)
 	ttlPurge = newScript(ttlPrelude + `
 local n = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -230,20 +231,40 @@ func (s *TTLSet[T]) write(ctx context.Context, sc *script, ttl time.Duration, wi
 	if err != nil {
 		return 0, err
 	}
-	var total int64
-	for start := 0; start < len(enc); start += batchSize {
-		batch := enc[start:min(len(enc), start+batchSize)]
-		args := batch
-		if withTTL {
-			ms := int64(ttl / time.Millisecond)
-			if ttl%time.Millisecond != 0 {
-				ms++
-			}
-			args = append([]string{strconv.FormatInt(ms, 10)}, batch...)
+	var arg0 []string
+	if withTTL {
+		ms := int64(ttl / time.Millisecond)
+		if ttl%time.Millisecond != 0 {
+			ms++
 		}
-		n, err := s.scriptInt(ctx, sc, true, args)
+		arg0 = []string{strconv.FormatInt(ms, 10)}
+	}
+	// Batches of 1,000 members, up to 256 scripts a pipeline, fenced.
+	var total int64
+	for start := 0; start < len(enc); start += batchSize * pipelineSize {
+		chunk := enc[start:min(len(enc), start+batchSize*pipelineSize)]
+		var argss [][]string
+		for i := 0; i < len(chunk); i += batchSize {
+			argss = append(argss, append(slices.Clip(arg0), chunk[i:min(len(chunk), i+batchSize)]...))
+		}
+		var n int64
+		err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
+			res, err := s.cm.runAll(ctx, sc, s.key, argss)
+			if err != nil {
+				return err
+			}
+			n = 0
+			for _, r := range res {
+				v, err := r.AsInt64()
+				if err != nil {
+					return err
+				}
+				n += v
+			}
+			return nil
+		})
 		if err != nil {
-			if start > 0 {
+			if len(enc) > batchSize {
 				err = partial(total, err)
 			}
 			return total, err
@@ -253,12 +274,77 @@ func (s *TTLSet[T]) write(ctx context.Context, sc *script, ttl time.Duration, wi
 	return total, nil
 }
 
+// runAll runs sc once per argument list, in one fenced pipeline; scripts
+// the server did not have (NOSCRIPT) are sent again as EVAL.
+func (cm *ConnectionManager) runAll(ctx context.Context, sc *script, key string, argss [][]string) ([]rueidis.RedisResult, error) {
+	b := cm.client.B()
+	cmds := make(rueidis.Commands, len(argss))
+	for i, args := range argss {
+		cmds[i] = sc.build(b, false, key, args)
+	}
+	if cm.cacheOn {
+		cmds = append(cmds, b.Exists().Key(key).Build())
+	}
+	res := cm.client.DoMulti(ctx, cmds...)
+	var again []int
+	for i := range argss {
+		if err := res[i].Error(); isNoScript(err) {
+			again = append(again, i)
+		}
+	}
+	if len(again) > 0 {
+		cmds := make(rueidis.Commands, 0, len(again)+1)
+		for _, i := range again {
+			cmds = append(cmds, sc.build(b, true, key, argss[i]))
+		}
+		if cm.cacheOn {
+			cmds = append(cmds, b.Exists().Key(key).Build())
+		}
+		res2 := cm.client.DoMulti(ctx, cmds...)
+		for j, i := range again {
+			res[i] = res2[j]
+		}
+		if cm.cacheOn {
+			res[len(res)-1] = res2[len(res2)-1]
+		}
+	}
+	for _, r := range res {
+		if err := r.Error(); err != nil {
+			return nil, err
+		}
+	}
+	return res[:len(argss)], nil
+}
+
 // Contains reports whether m is a live member. It is served from the
 // client-side cache when possible: the cache holds m's expiry, so a cached
 // answer turns false when m expires, with no round trip.
 func (s *TTLSet[T]) Contains(ctx context.Context, m T) (bool, error) {
 	if err := s.ready(); err != nil {
 		return false, s.opErr("Contains", err)
+	}
+	// The hot path, as for plain sets: one cached ZSCORE, no closures.
+	if s.cm.cacheOn && s.cm.fast(ctx, s.key) {
+		mem, err := s.plain.encodeMember(&m)
+		if err != nil {
+			return false, s.opErr("Contains", err)
+		}
+		r := s.cm.client.DoCache(ctx, s.cm.client.B().Zscore().Key(s.key).Member(mem.str).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
+		score, err := r.AsFloat64()
+		if err == nil || rueidis.IsRedisNil(err) {
+			s.cm.countCache(r)
+			s.plain.release(mem, nil)
+			if err != nil {
+				return false, nil
+			}
+			now, err := s.cm.serverNow(ctx)
+			if err != nil {
+				return false, s.opErr("Contains", err)
+			}
+			return score > float64(now.UnixMilli()), nil
+		}
+		s.plain.release(mem, err)
+		// Failed: the full path below retries it, through the breaker.
 	}
 	got, err := s.ContainsMany(ctx, m)
 	if err != nil {
