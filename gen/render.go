@@ -68,6 +68,7 @@ func Generate(cfg Config) ([]File, error) {
 		taken[n] = true
 	}
 	var sets []*setType
+	claimed := map[string]string{} // generated name -> the type it is for
 	for _, n := range names {
 		if n == "" {
 			return nil, errors.New("empty type name in -type")
@@ -89,6 +90,10 @@ func Generate(cfg Config) ([]File, error) {
 			if pos, ok := scope[id]; ok {
 				return nil, fmt.Errorf("%s: %s is already declared; setgen needs that name for the set of %s (rename one of them)", position(pos), id, n)
 			}
+			if claimed[id] != "" {
+				return nil, fmt.Errorf("%s: setgen needs the name %s for both %s and %s (rename one of them)", position(l.pkg.Fset.Position(tn.Pos())), id, claimed[id], n)
+			}
+			claimed[id] = n
 			taken[id] = true
 		}
 		sets = append(sets, st)

@@ -9,15 +9,23 @@ import (
 
 // serverClock estimates the server's clock from the client's: TTL sets
 // decide expiry on the server's clock, and cached answers compare a
-// member's expiry with this estimate, with no round trip. The offset is
-// measured with TIME (the midpoint of the round trip) and renewed every
-// clockRefresh; its error is at most half a round trip plus the drift of
-// the two clocks since.
+// member's expiry with this estimate, with no round trip. A sample reads
+// TIME and takes the midpoint of the round trip; of three samples the one
+// with the shortest round trip is kept, and the estimate advances with the
+// client's monotonic clock from it (so a step of the client's wall clock
+// changes nothing). It is renewed every clockRefresh. Its error is at most
+// half the kept round trip plus the drift of the two clocks since.
 type serverClock struct {
-	offset   atomic.Int64 // server minus local, in nanoseconds
-	measured atomic.Int64 // local monotonic-safe time of the last measurement (UnixNano), 0: never
-	mu       sync.Mutex
-	now      func() time.Time // the local clock; tests skew it
+	sample atomic.Pointer[clockSample]
+	mu     sync.Mutex
+	now    func() time.Time // the local clock; tests skew it
+}
+
+// clockSample is the server's time at a local instant.
+type clockSample struct {
+	local  time.Time // with its monotonic reading
+	server time.Time
+	rtt    time.Duration
 }
 
 const clockRefresh = 30 * time.Second
@@ -29,55 +37,68 @@ func (c *serverClock) local() time.Time {
 	return time.Now()
 }
 
-// serverNow returns the estimated server time. The first call measures;
-// later ones renew the estimate in the background once it is stale.
-func (cm *ConnectionManager) serverNow(ctx context.Context) (time.Time, error) {
+// serverNow returns the estimated server time, measuring on key's node the
+// first time; later calls renew the estimate in the background once it is
+// stale.
+func (cm *ConnectionManager) serverNow(ctx context.Context, key string) (time.Time, error) {
 	c := &cm.clock
 	now := c.local()
-	if at := c.measured.Load(); at != 0 {
-		if now.UnixNano()-at > int64(clockRefresh) && c.mu.TryLock() {
+	if s := c.sample.Load(); s != nil {
+		if now.Sub(s.local) > clockRefresh && c.mu.TryLock() {
 			go func() {
 				defer c.mu.Unlock()
 				ctx, cancel := context.WithTimeout(context.Background(), cm.opts.CallTimeout)
 				defer cancel()
-				_ = cm.measureClock(ctx)
+				_ = cm.measureClock(ctx, key)
 			}()
 		}
-		return now.Add(time.Duration(c.offset.Load())), nil
+		return s.server.Add(now.Sub(s.local)), nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.measured.Load() == 0 {
-		if err := cm.measureClock(ctx); err != nil {
+	if c.sample.Load() == nil {
+		if err := cm.measureClock(ctx, key); err != nil {
 			return time.Time{}, err
 		}
 	}
-	return c.local().Add(time.Duration(c.offset.Load())), nil
+	s := c.sample.Load()
+	return s.server.Add(c.local().Sub(s.local)), nil
 }
 
-// measureClock reads the server's TIME and records the offset.
-func (cm *ConnectionManager) measureClock(ctx context.Context) error {
-	var server time.Time
-	var t0, t1 time.Time
-	err := cm.call(ctx, "", retrySafe, func(ctx context.Context) error {
-		t0 = cm.clock.local()
-		v, err := cm.client.Do(ctx, cm.client.B().Time().Build()).AsIntSlice()
-		t1 = cm.clock.local()
+// timeScript reads the server's clock on the node of its key.
+var timeScript = newScript(`return redis.call('TIME')`)
+
+// measureClock takes three samples of the server's TIME on key's node and
+// keeps the one with the shortest round trip.
+func (cm *ConnectionManager) measureClock(ctx context.Context, key string) error {
+	var best *clockSample
+	for range 3 {
+		var s clockSample
+		err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
+			t0 := cm.clock.local()
+			r, err := cm.run(ctx, timeScript, false, key, nil)
+			t1 := cm.clock.local()
+			if err != nil {
+				return err
+			}
+			v, err := r.AsIntSlice()
+			if err != nil {
+				return err
+			}
+			if len(v) != 2 {
+				return errBadTime
+			}
+			s = clockSample{local: t0.Add(t1.Sub(t0) / 2), server: time.Unix(v[0], v[1]*1000), rtt: t1.Sub(t0)}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if len(v) != 2 {
-			return errBadTime
+		if best == nil || s.rtt < best.rtt {
+			best = &s
 		}
-		server = time.Unix(v[0], v[1]*1000)
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	mid := t0.Add(t1.Sub(t0) / 2)
-	cm.clock.offset.Store(int64(server.Sub(mid)))
-	cm.clock.measured.Store(t1.UnixNano())
+	cm.clock.sample.Store(best)
 	return nil
 }
 

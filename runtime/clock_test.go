@@ -29,7 +29,7 @@ func TestTTLSetSkewedClientClock(t *testing.T) {
 		if _, err := s.Add(ctx, ttl, "m"); err != nil {
 			t.Fatal(err)
 		}
-		now, err := cm.serverNow(ctx)
+		now, err := cm.serverNow(ctx, s.Key())
 		if err != nil {
 			t.Fatal(err)
 		}

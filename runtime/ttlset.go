@@ -114,9 +114,11 @@ local exp = now + tonumber(ARGV[1])
 local old = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, 2))
 local fresh = 0
 local args = {}
+local seen = {}
 for i = 2, #ARGV do
   local o = old[i - 1]
-  if (not o) or tonumber(o) <= now then fresh = fresh + 1 end
+  if ((not o) or tonumber(o) <= now) and not seen[ARGV[i]] then fresh = fresh + 1 end
+  seen[ARGV[i]] = true
   args[#args + 1] = exp
   args[#args + 1] = ARGV[i]
 end
@@ -125,8 +127,10 @@ return fresh`)
 	ttlRemove = newScript(ttlPrelude + `
 local old = redis.call('ZMSCORE', KEYS[1], unpack(ARGV))
 local live = 0
+local seen = {}
 for i = 1, #ARGV do
-  if old[i] and tonumber(old[i]) > now then live = live + 1 end
+  if old[i] and tonumber(old[i]) > now and not seen[ARGV[i]] then live = live + 1 end
+  seen[ARGV[i]] = true
 end
 redis.call('ZREM', KEYS[1], unpack(ARGV))` + ttlEpilogue + `
 return live`)
@@ -337,7 +341,7 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (bool, error) {
 			if err != nil {
 				return false, nil
 			}
-			now, err := s.cm.serverNow(ctx)
+			now, err := s.cm.serverNow(ctx, s.key)
 			if err != nil {
 				return false, s.opErr("Contains", err)
 			}
@@ -346,9 +350,9 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (bool, error) {
 		s.plain.release(mem, err)
 		// Failed: the full path below retries it, through the breaker.
 	}
-	got, err := s.ContainsMany(ctx, m)
+	got, err := s.containsMany(ctx, []T{m})
 	if err != nil {
-		return false, err
+		return false, s.opErr("Contains", err)
 	}
 	return got[0], nil
 }
@@ -356,16 +360,20 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (bool, error) {
 // ContainsMany reports, for each of ms in order, whether it is a live
 // member, cached per member as Contains.
 func (s *TTLSet[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
-	const name = "ContainsMany"
 	if err := s.ready(); err != nil {
-		return nil, s.opErr(name, err)
+		return nil, s.opErr("ContainsMany", err)
 	}
 	if len(ms) == 0 {
 		return []bool{}, nil
 	}
+	out, err := s.containsMany(ctx, ms)
+	return out, s.opErr("ContainsMany", err)
+}
+
+func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T) ([]bool, error) {
 	enc, err := s.core().encodeAll(ms, 0)
 	if err != nil {
-		return nil, s.opErr(name, err)
+		return nil, err
 	}
 	scores := make([]float64, len(enc)) // expiry in ms; NaN: not a member
 	err = s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
@@ -401,11 +409,11 @@ func (s *TTLSet[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, s.opErr(name, err)
+		return nil, err
 	}
-	now, err := s.cm.serverNow(ctx)
+	now, err := s.cm.serverNow(ctx, s.key)
 	if err != nil {
-		return nil, s.opErr(name, err)
+		return nil, err
 	}
 	nowMs := float64(now.UnixMilli())
 	out := make([]bool, len(enc))
@@ -431,6 +439,9 @@ func (s *TTLSet[T]) TTLOf(ctx context.Context, m T) (time.Duration, error) {
 	}
 	if ms < 0 {
 		return NoKey, nil
+	}
+	if ms > int64(maxDuration/time.Millisecond) {
+		return maxDuration, nil // saturate: ms * 1e6 would overflow
 	}
 	return time.Duration(ms) * time.Millisecond, nil
 }

@@ -187,6 +187,20 @@ func TestTTLSetBoundedCleanup(t *testing.T) {
 	if _, err := s.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A member given twice in one call counts once, as SADD/SREM count.
+	if n, err := s.Add(ctx, time.Hour, "dup", "dup", "other"); err != nil || n != 2 {
+		t.Fatalf("Add with a duplicate = %d, %v; want 2", n, err)
+	}
+	if n, err := s.Remove(ctx, "dup", "dup"); err != nil || n != 1 {
+		t.Fatalf("Remove with a duplicate = %d, %v; want 1", n, err)
+	}
+	// The longest ttl saturates instead of overflowing.
+	if _, err := s.Add(ctx, time.Duration(1<<63-1), "forever"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.TTLOf(ctx, "forever"); err != nil || d < 100*365*24*time.Hour {
+		t.Fatalf("TTLOf(forever) = %v, %v", d, err)
+	}
 }
 
 // TestTTLSetMockOperand: a TTL set refuses an operand that is not one.
