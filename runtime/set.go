@@ -353,17 +353,8 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 	// closures, when the breaker and retries would have nothing to do.
 	var first error
 	if s.cm.fast(ctx, s.key) {
-		var r rueidis.RedisResult
-		if s.cm.cacheOn {
-			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
-		} else {
-			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Build())
-		}
-		found, err := r.AsBool()
+		found, err := s.isMember(ctx, mem.str)
 		if err == nil {
-			if s.cm.cacheOn {
-				s.cm.countCache(r)
-			}
 			s.release(mem, nil)
 			return found, nil
 		}
@@ -371,15 +362,8 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 	}
 	var found bool
 	attempt := func(ctx context.Context) error {
-		var r rueidis.RedisResult
-		if s.cm.cacheOn {
-			r = s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
-			s.cm.countCache(r)
-		} else {
-			r = s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem.str).Build())
-		}
 		var err error
-		found, err = r.AsBool()
+		found, err = s.isMember(ctx, mem.str)
 		return err
 	}
 	if first != nil {
@@ -391,8 +375,20 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 	return found, s.opErr("Contains", err)
 }
 
+// isMember runs one SISMEMBER of an encoded member, from the cache when it
+// is on.
+func (s *Set[T]) isMember(ctx context.Context, mem string) (bool, error) {
+	if s.cm.cacheOn {
+		r := s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
+		s.cm.countCache(r)
+		return r.AsBool()
+	}
+	return s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem).Build()).AsBool()
+}
+
 // ContainsMany reports, for each of ms in order, whether it is a member.
-// It is served from the client-side cache when possible.
+// It is served from the client-side cache when possible, one entry per
+// member, so that any subset of members asked before hits.
 func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
 	if err := s.ready(); err != nil {
 		return nil, s.opErr("ContainsMany", err)
@@ -455,6 +451,7 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
 	return out, nil
 }
 
+// countCache counts a cached read as a hit or a miss (errors are neither).
 func (cm *ConnectionManager) countCache(r rueidis.RedisResult) {
 	if r.Error() != nil {
 		return
