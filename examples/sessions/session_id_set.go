@@ -18,6 +18,19 @@ func NewSessionIDSet(cm *runtime.ConnectionManager, key string) *SessionIDSet {
 	return runtime.NewSet[SessionID](cm, "sessions.SessionIDSet", key, SessionIDCodec{})
 }
 
+// SessionIDTTLSet is a Redis set of SessionID values whose members each expire on their own: runtime.TTLSet[SessionID],
+// whose methods (Add(ctx, ttl, …), Contains, TTLOf, Purge, …) are documented there. Expiry is
+// decided on the server's clock; cached answers turn false when a member expires.
+type SessionIDTTLSet = runtime.TTLSet[SessionID]
+
+// SessionIDTTLSetAPI is the interface of SessionIDTTLSet (runtime.TTLSetAPI[SessionID]), for code that wants a mock of it.
+type SessionIDTTLSetAPI = runtime.TTLSetAPI[SessionID]
+
+// NewSessionIDTTLSet returns the TTL set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
+func NewSessionIDTTLSet(cm *runtime.ConnectionManager, key string) *SessionIDTTLSet {
+	return runtime.NewTTLSet[SessionID](cm, "sessions.SessionIDTTLSet", key, SessionIDCodec{})
+}
+
 // SessionIDCodec is the canonical codec of SessionID: equal values encode to identical bytes, and Decode
 // accepts nothing else. It implements runtime.Codec[SessionID].
 type SessionIDCodec struct{}

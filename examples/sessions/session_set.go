@@ -23,6 +23,19 @@ func NewSessionSet(cm *runtime.ConnectionManager, key string) *SessionSet {
 	return runtime.NewSet[Session](cm, "sessions.SessionSet", key, SessionCodec{})
 }
 
+// SessionTTLSet is a Redis set of Session values whose members each expire on their own: runtime.TTLSet[Session],
+// whose methods (Add(ctx, ttl, …), Contains, TTLOf, Purge, …) are documented there. Expiry is
+// decided on the server's clock; cached answers turn false when a member expires.
+type SessionTTLSet = runtime.TTLSet[Session]
+
+// SessionTTLSetAPI is the interface of SessionTTLSet (runtime.TTLSetAPI[Session]), for code that wants a mock of it.
+type SessionTTLSetAPI = runtime.TTLSetAPI[Session]
+
+// NewSessionTTLSet returns the TTL set stored at key in the manager's Redis (Options.KeyPrefix is prepended).
+func NewSessionTTLSet(cm *runtime.ConnectionManager, key string) *SessionTTLSet {
+	return runtime.NewTTLSet[Session](cm, "sessions.SessionTTLSet", key, SessionCodec{})
+}
+
 // SessionCodec is the canonical codec of Session: equal values encode to identical bytes, and Decode
 // accepts nothing else. It implements runtime.Codec[Session].
 type SessionCodec struct{}

@@ -1,14 +1,20 @@
-// Package sessions is a user session manager, designed so that it works:
-// storing a whole session record and then looking up a bare id can never
-// match. Here the set of active sessions holds their ids
-// (raw strings, so IsActive is one cached SISMEMBER), and each session's
-// details live in a set of its own that expires with the session.
+// Package sessions is a user session manager on TTL sets: every session
+// expires on its own, on the server's clock.
+//
+// Two TTL sets hold the sessions: the ids of the active ones (IsActive is
+// one cached Contains that turns false when the session expires, with no
+// round trip) and their records (GetActiveSessions is one read). AddSession
+// writes the record, then the id, each in one atomic write that carries the
+// session's time to live, so a crash between the two leaves nothing that
+// never expires and nothing reported as active. RemoveSession is one write:
+// the id goes, and the record, no longer reported, expires with its ttl.
 package sessions
 
 import (
 	"context"
 	"errors"
-	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/setgen/setgen/runtime"
@@ -24,90 +30,84 @@ type Session struct {
 	Started  time.Time         `msgpack:"started"`
 }
 
-//go:generate go run github.com/setgen/setgen/cmd/setgen -type=SessionID,Session -mock
+//go:generate go run github.com/setgen/setgen/cmd/setgen -type=SessionID,Session -mock -ttl
 
-// ActiveKey is the key of the set of active session ids.
-const ActiveKey = "active_sessions"
-
-// DetailsKey is the key of a session's details.
-func DetailsKey(id SessionID) string { return "session:" + string(id) }
+// Keys of the two TTL sets.
+const (
+	ActiveKey  = "active_sessions"
+	RecordsKey = "session_records"
+)
 
 // Manager tracks active sessions.
 type Manager struct {
-	active  SessionIDSetAPI
-	details func(id SessionID) SessionSetAPI
-	ttl     time.Duration
+	active  SessionIDTTLSetAPI
+	records SessionTTLSetAPI
 	now     func() time.Time
 }
 
-// NewManager returns a Manager storing sessions through cm; a session's
-// details expire ttl after it was added (0: never).
-func NewManager(cm *runtime.ConnectionManager, ttl time.Duration) *Manager {
-	return NewManagerWithSets(NewSessionIDSet(cm, ActiveKey),
-		func(id SessionID) SessionSetAPI { return NewSessionSet(cm, DetailsKey(id)) }, ttl, time.Now)
+// NewManager returns a Manager storing sessions through cm.
+func NewManager(cm *runtime.ConnectionManager) *Manager {
+	return NewManagerWithSets(NewSessionIDTTLSet(cm, ActiveKey), NewSessionTTLSet(cm, RecordsKey), time.Now)
 }
 
 // NewManagerWithSets returns a Manager over the given sets (e.g. mocks from
 // package sessionsmock) and clock.
-func NewManagerWithSets(active SessionIDSetAPI, details func(SessionID) SessionSetAPI, ttl time.Duration, now func() time.Time) *Manager {
-	return &Manager{active: active, details: details, ttl: ttl, now: now}
+func NewManagerWithSets(active SessionIDTTLSetAPI, records SessionTTLSetAPI, now func() time.Time) *Manager {
+	return &Manager{active: active, records: records, now: now}
 }
 
-// AddSession records an active session. Its details are written before it
-// is marked active, so an active id always has details.
-func (m *Manager) AddSession(ctx context.Context, id SessionID, userData map[string]string) error {
+// AddSession records an active session that expires ttl from now. Its
+// record is written before its id, so an active id always has a record.
+func (m *Manager) AddSession(ctx context.Context, id SessionID, userData map[string]string, ttl time.Duration) error {
 	if id == "" {
 		return errors.New("sessions: empty session id")
 	}
-	d := m.details(id)
-	if err := d.Clear(ctx); err != nil {
+	if _, err := m.records.Add(ctx, ttl, Session{ID: id, UserData: userData, Started: m.now()}); err != nil {
 		return err
 	}
-	if _, err := d.Add(ctx, Session{ID: id, UserData: userData, Started: m.now()}); err != nil {
-		return err
-	}
-	if m.ttl > 0 {
-		if _, err := d.Expire(ctx, m.ttl); err != nil {
-			return err
-		}
-	}
-	_, err := m.active.Add(ctx, id)
+	_, err := m.active.Add(ctx, ttl, id)
 	return err
 }
 
-// RemoveSession ends a session: it is unmarked first, then its details go.
+// RemoveSession ends a session.
 func (m *Manager) RemoveSession(ctx context.Context, id SessionID) error {
-	if _, err := m.active.Remove(ctx, id); err != nil {
-		return err
-	}
-	return m.details(id).Clear(ctx)
+	_, err := m.active.Remove(ctx, id)
+	return err
 }
 
-// IsActive reports whether a session is active.
+// IsActive reports whether a session is active (and not expired).
 func (m *Manager) IsActive(ctx context.Context, id SessionID) (bool, error) {
 	return m.active.Contains(ctx, id)
 }
 
-// GetActiveSessions returns every active session with its details. An
-// active id whose details have expired is dropped from the active set.
+// GetActiveSessions returns every active session with its details: one read
+// of the records, whose ids are then checked against the (cached) active
+// set. A session added again keeps its newest record.
 func (m *Manager) GetActiveSessions(ctx context.Context) ([]Session, error) {
-	ids, err := m.active.Members(ctx)
+	records, err := m.records.Members(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Session
-	for _, id := range ids {
-		ss, err := m.details(id).Members(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("sessions: details of %s: %w", id, err)
+	newest := map[SessionID]Session{}
+	for _, s := range records {
+		if old, ok := newest[s.ID]; !ok || s.Started.After(old.Started) {
+			newest[s.ID] = s
 		}
-		if len(ss) == 0 {
-			if _, err := m.active.Remove(ctx, id); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		out = append(out, ss...)
 	}
+	ids := make([]SessionID, 0, len(newest))
+	for id := range newest {
+		ids = append(ids, id)
+	}
+	live, err := m.active.ContainsMany(ctx, ids...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Session, 0, len(ids))
+	for i, id := range ids {
+		if live[i] {
+			out = append(out, newest[id])
+		}
+	}
+	slices.SortFunc(out, func(a, b Session) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return out, nil
 }

@@ -15,52 +15,39 @@ import (
 
 var clock = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
 
-// TestManagerWithMocks checks the order of writes: details first, then the
-// active mark; on removal, the mark first, then the details.
+// TestManagerWithMocks checks the writes: the record first, then the id,
+// each once, with the session's ttl; removal is one write.
 func TestManagerWithMocks(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	ctx := context.Background()
-	active := sessionsmock.NewMockSessionIDSetAPI(ctrl)
-	details := sessionsmock.NewMockSessionSetAPI(ctrl)
-	m := sessions.NewManagerWithSets(active, func(id sessions.SessionID) sessions.SessionSetAPI {
-		if id != "sess123" {
-			t.Errorf("details of %q opened", id)
-		}
-		return details
-	}, time.Hour, clock)
+	active := sessionsmock.NewMockSessionIDTTLSetAPI(ctrl)
+	records := sessionsmock.NewMockSessionTTLSetAPI(ctrl)
+	m := sessions.NewManagerWithSets(active, records, clock)
 
 	want := sessions.Session{ID: "sess123", UserData: map[string]string{"user_id": "user1"}, Started: clock()}
 	gomock.InOrder(
-		details.EXPECT().Clear(gomock.Any()).Return(nil),
-		details.EXPECT().Add(gomock.Any(), want).Return(int64(1), nil),
-		details.EXPECT().Expire(gomock.Any(), time.Hour).Return(true, nil),
-		active.EXPECT().Add(gomock.Any(), sessions.SessionID("sess123")).Return(int64(1), nil),
+		records.EXPECT().Add(gomock.Any(), time.Hour, sessionsmock.EqSession(want)).Return(int64(1), nil),
+		active.EXPECT().Add(gomock.Any(), time.Hour, sessions.SessionID("sess123")).Return(int64(1), nil),
 	)
-	if err := m.AddSession(ctx, "sess123", map[string]string{"user_id": "user1"}); err != nil {
+	if err := m.AddSession(ctx, "sess123", map[string]string{"user_id": "user1"}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-
 	active.EXPECT().Contains(gomock.Any(), sessions.SessionID("sess123")).Return(true, nil)
 	if ok, err := m.IsActive(ctx, "sess123"); err != nil || !ok {
 		t.Fatalf("IsActive = %v, %v", ok, err)
 	}
-
-	gomock.InOrder(
-		active.EXPECT().Remove(gomock.Any(), sessions.SessionID("sess123")).Return(int64(1), nil),
-		details.EXPECT().Clear(gomock.Any()).Return(nil),
-	)
+	active.EXPECT().Remove(gomock.Any(), sessions.SessionID("sess123")).Return(int64(1), nil)
 	if err := m.RemoveSession(ctx, "sess123"); err != nil {
 		t.Fatal(err)
 	}
-
-	if err := m.AddSession(ctx, "", nil); err == nil {
+	if err := m.AddSession(ctx, "", nil, time.Hour); err == nil {
 		t.Fatal("AddSession with an empty id: no error")
 	}
 }
 
-// TestManager runs the session scenario against a real redis-server: after
-// AddSession("sess123", …) IsActive("sess123") is true, and after
-// RemoveSession("sess123") it is false.
+// TestManager runs the session scenario against a real redis-server:
+// sessions are active once added, inactive once removed or expired, and
+// nothing is left in Redis once every session has expired.
 func TestManager(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
 	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{srv.Addr}, KeyPrefix: "app:"})
@@ -70,31 +57,44 @@ func TestManager(t *testing.T) {
 	defer cm.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	m := sessions.NewManager(cm, time.Hour)
+	m := sessions.NewManager(cm)
 
 	if ok, err := m.IsActive(ctx, "sess123"); err != nil || ok {
 		t.Fatalf("IsActive before AddSession = %v, %v", ok, err)
 	}
-	if err := m.AddSession(ctx, "sess123", map[string]string{"user_id": "user1"}); err != nil {
+	if err := m.AddSession(ctx, "sess123", map[string]string{"user_id": "user1"}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := m.IsActive(ctx, "sess123"); err != nil || !ok {
 		t.Fatalf("IsActive after AddSession = %v, %v; want true", ok, err)
 	}
-	if err := m.AddSession(ctx, "sess456", map[string]string{"user_id": "user2"}); err != nil {
+	if err := m.AddSession(ctx, "sess456", map[string]string{"user_id": "user2"}, 300*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	all, err := m.GetActiveSessions(ctx)
-	if err != nil || len(all) != 2 {
-		t.Fatalf("GetActiveSessions = %+v, %v; want 2 sessions", all, err)
+	if err != nil || len(all) != 2 || all[0].ID != "sess123" || all[1].UserData["user_id"] != "user2" || all[0].Started.IsZero() {
+		t.Fatalf("GetActiveSessions = %+v, %v; want both, with their details", all, err)
 	}
-	for _, s := range all {
-		if s.UserData["user_id"] == "" || s.Started.IsZero() {
-			t.Errorf("session %+v lacks its details", s)
+
+	// sess456 expires on its own: IsActive turns false (from the cache)
+	// and it is no longer listed.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ok, err := m.IsActive(ctx, "sess456")
+		if err != nil {
+			t.Fatal(err)
 		}
+		if !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("sess456 still active 5 s after its ttl")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if ttl, err := sessions.NewSessionSet(cm, sessions.DetailsKey("sess123")).TTL(ctx); err != nil || ttl <= 0 || ttl > time.Hour {
-		t.Fatalf("details TTL = %v, %v; want within an hour", ttl, err)
+	all, err = m.GetActiveSessions(ctx)
+	if err != nil || len(all) != 1 || all[0].ID != "sess123" {
+		t.Fatalf("GetActiveSessions after sess456 expired = %+v, %v", all, err)
 	}
 
 	if err := m.RemoveSession(ctx, "sess123"); err != nil {
@@ -103,19 +103,36 @@ func TestManager(t *testing.T) {
 	if ok, err := m.IsActive(ctx, "sess123"); err != nil || ok {
 		t.Fatalf("IsActive after RemoveSession = %v, %v; want false", ok, err)
 	}
-	if out, err := srv.CLI("EXISTS", "app:"+sessions.DetailsKey("sess123")); err != nil || out != "0" {
-		t.Fatalf("details still stored: EXISTS = %q, %v", out, err)
+	if all, err := m.GetActiveSessions(ctx); err != nil || len(all) != 0 {
+		t.Fatalf("GetActiveSessions after RemoveSession = %+v, %v; want none", all, err)
 	}
 
-	// A session whose details expired is dropped from the active set.
-	if _, err := srv.CLI("DEL", "app:"+sessions.DetailsKey("sess456")); err != nil {
+	// Short sessions only (under another prefix): once they expire, Redis
+	// holds nothing.
+	cm2, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{srv.Addr}, KeyPrefix: "brief:"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	all, err = m.GetActiveSessions(ctx)
-	if err != nil || len(all) != 0 {
-		t.Fatalf("GetActiveSessions after expiry = %+v, %v; want none", all, err)
+	defer cm2.Close()
+	m2 := sessions.NewManager(cm2)
+	if err := m2.AddSession(ctx, "brief1", nil, 100*time.Millisecond); err != nil {
+		t.Fatal(err)
 	}
-	if ok, err := m.IsActive(ctx, "sess456"); err != nil || ok {
-		t.Fatalf("IsActive(sess456) after its details expired = %v, %v; want false", ok, err)
+	if err := m2.AddSession(ctx, "brief2", nil, 150*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		out, err := srv.CLI("EXISTS", "brief:"+sessions.ActiveKey, "brief:"+sessions.RecordsKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out == "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("keys still stored 5 s after the last session expired: EXISTS = %s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -114,9 +114,9 @@ func tagDemo(ctx context.Context, cm *runtime.ConnectionManager) error {
 
 func sessionDemo(ctx context.Context, cm *runtime.ConnectionManager) error {
 	fmt.Println("\n== session manager ==")
-	m := sessions.NewManager(cm, time.Hour)
+	m := sessions.NewManager(cm)
 	defer func() { _ = m.RemoveSession(ctx, "sess123") }()
-	if err := m.AddSession(ctx, "sess123", map[string]string{"user_id": "user1"}); err != nil {
+	if err := m.AddSession(ctx, "sess123", map[string]string{"user_id": "user1"}, time.Hour); err != nil {
 		return err
 	}
 	active, err := m.IsActive(ctx, "sess123")

@@ -25,3 +25,13 @@ func NewMockSessionIDSetAPI(ctrl *gomock.Controller) *MockSessionIDSetAPI {
 func EqSessionID(v sessions.SessionID) gomock.Matcher {
 	return setmock.Eq[sessions.SessionID](sessions.SessionIDCodec{}, v)
 }
+
+// MockSessionIDTTLSetAPI is a gomock mock of sessions.SessionIDTTLSetAPI.
+type MockSessionIDTTLSetAPI = setmock.MockTTLSetAPI[sessions.SessionID]
+
+var _ sessions.SessionIDTTLSetAPI = (*MockSessionIDTTLSetAPI)(nil)
+
+// NewMockSessionIDTTLSetAPI returns a new mock of sessions.SessionIDTTLSetAPI.
+func NewMockSessionIDTTLSetAPI(ctrl *gomock.Controller) *MockSessionIDTTLSetAPI {
+	return setmock.NewMockTTLSetAPI[sessions.SessionID](ctrl)
+}

@@ -25,3 +25,13 @@ func NewMockSessionSetAPI(ctrl *gomock.Controller) *MockSessionSetAPI {
 func EqSession(v sessions.Session) gomock.Matcher {
 	return setmock.Eq[sessions.Session](sessions.SessionCodec{}, v)
 }
+
+// MockSessionTTLSetAPI is a gomock mock of sessions.SessionTTLSetAPI.
+type MockSessionTTLSetAPI = setmock.MockTTLSetAPI[sessions.Session]
+
+var _ sessions.SessionTTLSetAPI = (*MockSessionTTLSetAPI)(nil)
+
+// NewMockSessionTTLSetAPI returns a new mock of sessions.SessionTTLSetAPI.
+func NewMockSessionTTLSetAPI(ctrl *gomock.Controller) *MockSessionTTLSetAPI {
+	return setmock.NewMockTTLSetAPI[sessions.Session](ctrl)
+}
