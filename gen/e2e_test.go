@@ -165,7 +165,18 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
+	// What go get -tool writes: the tool's requirements in go.mod (-e: the
+	// packages the generator is about to write do not exist yet).
+	m.must("mod", "tidy", "-e")
 	m.must("generate", "./users/...", "./evolve/...", "./stale/...")
+	// The README's install: the tool survives go mod tidy, and generating
+	// again changes nothing.
+	users := string(m.read("users/user_set.go"))
+	m.must("mod", "tidy")
+	m.must("generate", "./users/...")
+	if again := string(m.read("users/user_set.go")); again != users {
+		t.Error("go generate after go mod tidy changed users/user_set.go")
+	}
 	for _, name := range []string{"users/user_set.go", "users/tag_set.go", "users/id_set.go", "users/usersmock/user_set_mock.go",
 		"users/usersmock/tag_set_mock.go", "evolve/v1/item_set.go", "evolve/v2/item_set.go",
 		"stale/addfield/item_set.go", "stale/retag/item_set.go", "stale/rekind/item_set.go", "stale/rekind/name_set.go"} {
