@@ -135,7 +135,12 @@ func (cm *ConnectionManager) algebraRaw(ctx context.Context, op algebraOp, keys 
 
 // algebraLocal computes op over keys in this process.
 func (cm *ConnectionManager) algebraLocal(ctx context.Context, op algebraOp, keys []string) ([]string, error) {
-	first, err := cm.membersRaw(ctx, keys[0])
+	return combine(ctx, op, keys, cm.membersRaw)
+}
+
+// combine computes op over the members of keys, each read by members.
+func combine(ctx context.Context, op algebraOp, keys []string, members func(context.Context, string) ([]string, error)) ([]string, error) {
+	first, err := members(ctx, keys[0])
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +152,7 @@ func (cm *ConnectionManager) algebraLocal(ctx context.Context, op algebraOp, key
 		if op != opUnion && len(acc) == 0 {
 			break
 		}
-		ms, err := cm.membersRaw(ctx, k)
+		ms, err := members(ctx, k)
 		if err != nil {
 			return nil, err
 		}

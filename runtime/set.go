@@ -286,15 +286,8 @@ func (cm *ConnectionManager) sendBatches(ctx context.Context, key string, add bo
 			if err != nil {
 				return err
 			}
-			n = 0
-			for _, r := range res {
-				v, err := r.AsInt64()
-				if err != nil {
-					return err
-				}
-				n += v
-			}
-			return nil
+			n, err = sumInts(res)
+			return err
 		})
 		if err != nil {
 			return total, err
@@ -302,6 +295,20 @@ func (cm *ConnectionManager) sendBatches(ctx context.Context, key string, add bo
 		total += n
 	}
 	return total, nil
+}
+
+// sumInts adds up integer replies (the counts of batched SADD/SREM and
+// their TTL-set scripts).
+func sumInts(res []rueidis.RedisResult) (int64, error) {
+	var n int64
+	for _, r := range res {
+		v, err := r.AsInt64()
+		if err != nil {
+			return 0, err
+		}
+		n += v
+	}
+	return n, nil
 }
 
 // doAll sends cmds in one pipeline and returns their replies, or the

@@ -257,15 +257,8 @@ func (s *TTLSet[T]) write(ctx context.Context, sc *script, ttl time.Duration, wi
 			if err != nil {
 				return err
 			}
-			n = 0
-			for _, r := range res {
-				v, err := r.AsInt64()
-				if err != nil {
-					return err
-				}
-				n += v
-			}
-			return nil
+			n, err = sumInts(res)
+			return err
 		})
 		if err != nil {
 			if len(enc) > batchSize {
@@ -555,7 +548,7 @@ func (s *TTLSet[T]) ttlKeysOf(others []TTLSetAPI[T]) ([]string, error) {
 // algebra computes op over the live members of the receiver and others,
 // in the client (not atomic: each set is read in one reply, one after the
 // other).
-func (s *TTLSet[T]) algebra(ctx context.Context, name string, op algebraOp, others []TTLSetAPI[T]) ([]string, error) {
+func (s *TTLSet[T]) algebra(ctx context.Context, op algebraOp, others []TTLSetAPI[T]) ([]string, error) {
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
@@ -563,49 +556,11 @@ func (s *TTLSet[T]) algebra(ctx context.Context, name string, op algebraOp, othe
 	if err != nil {
 		return nil, err
 	}
-	first, err := s.cm.ttlMembersRaw(ctx, s.key)
-	if err != nil {
-		return nil, err
-	}
-	acc := make(map[string]struct{}, len(first))
-	for _, m := range first {
-		acc[m] = struct{}{}
-	}
-	for _, k := range keys {
-		ms, err := s.cm.ttlMembersRaw(ctx, k)
-		if err != nil {
-			return nil, err
-		}
-		switch op {
-		case opUnion:
-			for _, m := range ms {
-				acc[m] = struct{}{}
-			}
-		case opInter:
-			in := make(map[string]struct{}, len(ms))
-			for _, m := range ms {
-				in[m] = struct{}{}
-			}
-			for m := range acc {
-				if _, ok := in[m]; !ok {
-					delete(acc, m)
-				}
-			}
-		case opDiff:
-			for _, m := range ms {
-				delete(acc, m)
-			}
-		}
-	}
-	out := make([]string, 0, len(acc))
-	for m := range acc {
-		out = append(out, m)
-	}
-	return out, nil
+	return combine(ctx, op, append([]string{s.key}, keys...), s.cm.ttlMembersRaw)
 }
 
 func (s *TTLSet[T]) algebraDecoded(ctx context.Context, name string, op algebraOp, others []TTLSetAPI[T]) ([]T, error) {
-	raw, err := s.algebra(ctx, name, op, others)
+	raw, err := s.algebra(ctx, op, others)
 	if err != nil {
 		return nil, s.opErr(name, err)
 	}
@@ -637,7 +592,7 @@ func (s *TTLSet[T]) IntersectSize(ctx context.Context, limit int64, others ...TT
 	if limit < 0 {
 		return 0, s.opErr(name, invalidArg("limit %d is negative", limit))
 	}
-	raw, err := s.algebra(ctx, name, opInter, others)
+	raw, err := s.algebra(ctx, opInter, others)
 	if err != nil {
 		return 0, s.opErr(name, err)
 	}
