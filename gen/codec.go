@@ -24,20 +24,6 @@ func cd(name string) *jen.Statement { return jen.Qual(codecPath, name) }
 // equal to one of them would be shadowed where generated code refers to it
 // (a type named b, a package imported as r), so such locals get trailing
 // underscores.
-type locals struct{ taken map[string]bool }
-
-func (lv locals) id(base string) *jen.Statement {
-	name := base
-	for lv.taken[name] {
-		name += "_"
-	}
-	return jen.Id(name)
-}
-
-func (lv locals) num(base string, depth int) *jen.Statement {
-	return lv.id(base + strconv.Itoa(depth))
-}
-
 // derefVal returns *val, parenthesized for the kinds that index or slice
 // it (*v[i] would index first).
 func derefVal(e elem, val *jen.Statement) *jen.Statement {

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
+	"github.com/setgen/setgen/gen"
 	"github.com/setgen/setgen/internal/redistest"
 	"github.com/setgen/setgen/runtime"
 )
@@ -154,72 +155,92 @@ func TestEndToEnd(t *testing.T) {
 	m := newTempModule(t, "module", extra)
 	srv := redistest.Start(t, redistest.Config{})
 	m.env = append(m.env, "SETGEN_E2E_REDIS="+srv.Addr)
+	// Each phase needs the ones before it: the first that fails ends the test.
+	phase := func(name string, f func(t *testing.T)) {
+		t.Helper()
+		ok := t.Run(name, func(t *testing.T) {
+			m.t = t
+			f(t)
+		})
+		m.t = t
+		if !ok {
+			t.FailNow()
+		}
+	}
 
-	// The inner tests must call every method of the generated set's table.
-	usersTest := string(m.read("users/users_test.go"))
+	phase("every method is tested", func(t *testing.T) { everyMethodCalled(t, string(m.read("users/users_test.go"))) })
+	phase("install and generate", func(t *testing.T) {
+		// What go get -tool writes: the tool's requirements in go.mod (-e:
+		// the packages the generator is about to write do not exist yet).
+		m.must("mod", "tidy", "-e")
+		m.must("generate", "./users/...", "./evolve/...", "./stale/...")
+		// The README's install: the tool survives go mod tidy, and
+		// generating again changes nothing.
+		users := string(m.read("users/user_set.go"))
+		m.must("mod", "tidy")
+		m.must("generate", "./users/...")
+		if again := string(m.read("users/user_set.go")); again != users {
+			t.Error("go generate after go mod tidy changed users/user_set.go")
+		}
+		for _, name := range []string{"users/user_set.go", "users/tag_set.go", "users/id_set.go", "users/usersmock/user_set_mock.go",
+			"users/usersmock/tag_set_mock.go", "evolve/v1/item_set.go", "evolve/v2/item_set.go",
+			"stale/addfield/item_set.go", "stale/retag/item_set.go", "stale/rekind/item_set.go", "stale/rekind/name_set.go"} {
+			if !gen.IsGenerated(m.read(name)) {
+				t.Errorf("%s does not start with the generated-code header", name)
+			}
+		}
+	})
+	phase("vet and test", func(t *testing.T) {
+		m.must("vet", "./...")
+		out := m.must("test", "-count=1", "-v", "./users/...", "./evolve/...", "./golden/...")
+		wants := []string{"--- PASS: TestEveryMethod", "--- PASS: TestRawAndIntegerSets", "--- PASS: TestMock",
+			"--- PASS: TestSchemaEvolution", "--- PASS: TestCanonicalEncoding", "ok  \texample.com/e2e/users", "ok  \texample.com/e2e/evolve"}
+		for _, pkg := range roundTrips {
+			wants = append(wants, "ok  \texample.com/e2e/"+pkg+"\t")
+		}
+		for _, want := range wants {
+			if !strings.Contains(out, want) {
+				t.Errorf("go test output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	phase("stale generated code", func(t *testing.T) {
+		// Change the types, and the build fails in the generated files
+		// until go generate runs again.
+		m.edit("stale/addfield/item.go", "Name string `msgpack:\"name\"`\n", "Name string `msgpack:\"name\"`\n\tAge  int    `msgpack:\"age\"`\n")
+		m.edit("stale/retag/item.go", "`msgpack:\"size\"`", "`msgpack:\"bytes\"`")
+		m.edit("stale/rekind/item.go", "type Name string", "type Name int")
+		out, ok := m.run("build", "./stale/...")
+		if ok {
+			t.Fatalf("go build succeeded with stale generated code:\n%s", out)
+		}
+		for _, pkg := range []string{"addfield", "retag", "rekind"} {
+			if !regexp.MustCompile(`(?m)^# example\.com/e2e/stale/` + pkg + `\n(stale/` + pkg + `/)?\S*_set\.go:\d+`).MatchString(out) {
+				t.Errorf("go build does not report stale/%s's generated code:\n%s", pkg, out)
+			}
+		}
+		m.must("generate", "./stale/...")
+		m.must("build", "./stale/...")
+		for name, want := range map[string]string{
+			"stale/addfield/item_set.go": `"\xa3age"`,
+			"stale/retag/item_set.go":    `"\xa5bytes"`,
+			"stale/rekind/name_set.go":   `codec.AppendDecimal(b, int64(*v))`,
+		} {
+			if !bytes.Contains(m.read(name), []byte(want)) {
+				t.Errorf("regenerated %s lacks %s", name, want)
+			}
+		}
+	})
+}
+
+// everyMethodCalled fails unless the consumer's test calls every method of
+// the set's interface.
+func everyMethodCalled(t *testing.T, usersTest string) {
 	api := reflect.TypeFor[runtime.SetAPI[string]]()
 	for i := range api.NumMethod() {
 		name := api.Method(i).Name
 		if !regexp.MustCompile(`\b(s|other|dst|set)\.` + name + `\(`).MatchString(usersTest) {
 			t.Errorf("users_test.go does not call UserSet.%s", name)
-		}
-	}
-
-	// What go get -tool writes: the tool's requirements in go.mod (-e: the
-	// packages the generator is about to write do not exist yet).
-	m.must("mod", "tidy", "-e")
-	m.must("generate", "./users/...", "./evolve/...", "./stale/...")
-	// The README's install: the tool survives go mod tidy, and generating
-	// again changes nothing.
-	users := string(m.read("users/user_set.go"))
-	m.must("mod", "tidy")
-	m.must("generate", "./users/...")
-	if again := string(m.read("users/user_set.go")); again != users {
-		t.Error("go generate after go mod tidy changed users/user_set.go")
-	}
-	for _, name := range []string{"users/user_set.go", "users/tag_set.go", "users/id_set.go", "users/usersmock/user_set_mock.go",
-		"users/usersmock/tag_set_mock.go", "evolve/v1/item_set.go", "evolve/v2/item_set.go",
-		"stale/addfield/item_set.go", "stale/retag/item_set.go", "stale/rekind/item_set.go", "stale/rekind/name_set.go"} {
-		if !isGenerated(m.read(name)) {
-			t.Errorf("%s does not start with the generated-code header", name)
-		}
-	}
-	m.must("vet", "./...")
-	out := m.must("test", "-count=1", "-v", "./users/...", "./evolve/...", "./golden/...")
-	wants := []string{"--- PASS: TestEveryMethod", "--- PASS: TestRawAndIntegerSets", "--- PASS: TestMock",
-		"--- PASS: TestSchemaEvolution", "--- PASS: TestCanonicalEncoding", "ok  \texample.com/e2e/users", "ok  \texample.com/e2e/evolve"}
-	for _, pkg := range roundTrips {
-		wants = append(wants, "ok  \texample.com/e2e/"+pkg+"\t")
-	}
-	for _, want := range wants {
-		if !strings.Contains(out, want) {
-			t.Errorf("go test output lacks %q:\n%s", want, out)
-		}
-	}
-
-	// Stale generated code: change the types, and the build fails in the
-	// generated files until go generate runs again.
-	m.edit("stale/addfield/item.go", "Name string `msgpack:\"name\"`\n", "Name string `msgpack:\"name\"`\n\tAge  int    `msgpack:\"age\"`\n")
-	m.edit("stale/retag/item.go", "`msgpack:\"size\"`", "`msgpack:\"bytes\"`")
-	m.edit("stale/rekind/item.go", "type Name string", "type Name int")
-	out, ok := m.run("build", "./stale/...")
-	if ok {
-		t.Fatalf("go build succeeded with stale generated code:\n%s", out)
-	}
-	for _, pkg := range []string{"addfield", "retag", "rekind"} {
-		if !regexp.MustCompile(`(?m)^# example\.com/e2e/stale/` + pkg + `\n(stale/` + pkg + `/)?\S*_set\.go:\d+`).MatchString(out) {
-			t.Errorf("go build does not report stale/%s's generated code:\n%s", pkg, out)
-		}
-	}
-	m.must("generate", "./stale/...")
-	m.must("build", "./stale/...")
-	for name, want := range map[string]string{
-		"stale/addfield/item_set.go": `"\xa3age"`,
-		"stale/retag/item_set.go":    `"\xa5bytes"`,
-		"stale/rekind/name_set.go":   `codec.AppendDecimal(b, int64(*v))`,
-	} {
-		if !bytes.Contains(m.read(name), []byte(want)) {
-			t.Errorf("regenerated %s lacks %s", name, want)
 		}
 	}
 }

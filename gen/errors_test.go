@@ -204,7 +204,7 @@ func TestStaleGeneratedFileIgnored(t *testing.T) {
 	dir := t.TempDir()
 	writeStrings(t, dir, map[string]string{
 		"u.go":          "package bad\n\ntype User struct {\n\tID string\n}\n",
-		"user_set.go":   "// " + gen.Header + "\n\npackage bad\n\nfunc broken() { undefined() }\n",
+		"user_set.go":   "// " + gen.Header(nil) + "\n\npackage bad\n\nfunc broken() { undefined() }\n",
 		"uses_set.go":   "package bad\n\nvar _ = NewUserSet\n", // names what is about to be generated
 		"other_test.go": "package bad\n",
 	})

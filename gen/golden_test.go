@@ -47,7 +47,7 @@ func goldenCases(t testing.TB) []goldenCase {
 			inputs: map[string][]byte{}, want: map[string][]byte{}}
 		for _, f := range ar.Files {
 			m := c.inputs
-			if isGenerated(f.Data) {
+			if gen.IsGenerated(f.Data) {
 				m = c.want
 			}
 			if _, dup := m[f.Name]; dup {
@@ -62,10 +62,6 @@ func goldenCases(t testing.TB) []goldenCase {
 		out = append(out, c)
 	}
 	return out
-}
-
-func isGenerated(src []byte) bool {
-	return bytes.HasPrefix(src, []byte("// "+gen.Header+"\n"))
 }
 
 // relative re-keys files by their path relative to dir, with slashes.
@@ -97,8 +93,8 @@ func TestGolden(t *testing.T) {
 			}
 			for _, name := range sortedKeys(got) {
 				content := got[name]
-				if first, _, _ := bytes.Cut(content, []byte("\n")); string(first) != "// "+gen.Header {
-					t.Errorf("%s: first line is %q, want %q", name, first, "// "+gen.Header)
+				if first, _, _ := bytes.Cut(content, []byte("\n")); !gen.IsGenerated(first) || !bytes.HasSuffix(first, []byte(`"; DO NOT EDIT.`)) {
+					t.Errorf("%s: first line is %q, want a setgen header", name, first)
 				}
 				formatted, err := format.Source(content)
 				if err != nil {
@@ -117,7 +113,7 @@ func TestGolden(t *testing.T) {
 			if *update {
 				ar := &txtar.Archive{Comment: c.archive.Comment}
 				for _, f := range c.archive.Files {
-					if !isGenerated(f.Data) {
+					if !gen.IsGenerated(f.Data) {
 						ar.Files = append(ar.Files, f)
 					}
 				}

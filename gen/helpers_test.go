@@ -3,7 +3,7 @@ package gen_test
 import (
 	"bufio"
 	"bytes"
-	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,28 +79,12 @@ func directives(t testing.TB, dir string) []directive {
 // builds from them (see cmd/setgen), for the package in dir.
 func (d directive) config(t testing.TB, dir string) gen.Config {
 	t.Helper()
-	fs := flag.NewFlagSet("setgen", flag.ContinueOnError)
-	typeNames := fs.String("type", "", "")
-	mock := fs.Bool("mock", false, "")
-	output := fs.String("output", "", "")
-	ttl := fs.Bool("ttl", false, "")
-	tag := fs.String("tag", "msgpack", "")
-	if err := fs.Parse(d.args); err != nil {
+	env := map[string]string{"GOFILE": d.file, "GOLINE": strconv.Itoa(d.line)}
+	cfg, err := gen.ParseArgs(d.args, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
 		t.Fatalf("%s:%d: %v", d.file, d.line, err)
 	}
-	cfg := gen.Config{Dir: dir, Mock: *mock, Output: *output, TTL: *ttl, Tag: *tag}
-	switch fs.NArg() {
-	case 0:
-	case 1:
-		cfg.Dir = filepath.Join(dir, fs.Arg(0))
-	default:
-		t.Fatalf("%s:%d: too many arguments %q", d.file, d.line, fs.Args())
-	}
-	if *typeNames != "" {
-		cfg.Types = strings.Split(*typeNames, ",")
-	} else {
-		cfg.File, cfg.Line = d.file, d.line
-	}
+	cfg.Dir = filepath.Join(dir, cfg.Dir)
 	return cfg
 }
 
@@ -143,7 +127,7 @@ func generatedFiles(t testing.TB, dir string) map[string][]byte {
 		if err != nil {
 			return err
 		}
-		if bytes.HasPrefix(src, []byte("// "+gen.Header+"\n")) {
+		if gen.IsGenerated(src) {
 			out[p] = src
 		}
 		return nil

@@ -22,8 +22,8 @@ type modeler struct {
 	order    []*structType             // in discovery order; sorted before rendering
 	shapes   map[string]types.Type     // named types whose layout the codec depends on (the guard pins them)
 	pkgs     map[string]*types.Package // every package whose types the generated code names
-	names    *namer
-	typeErrs string // ": " and the package's type errors, if any
+	names    *scope                    // the codec's method names
+	typeErrs string                    // ": " and the package's type errors, if any
 	// inProgress holds the named non-struct types being modeled, to
 	// reject recursion that does not go through a struct (type T []T).
 	inProgress map[*types.TypeName]bool
@@ -409,21 +409,6 @@ func isTimeStruct(s *types.Struct) bool {
 
 func isTimeType(n *types.Named) bool {
 	return n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time"
-}
-
-// namer hands out identifiers that do not clash with the package's own
-// names or with each other.
-type namer struct {
-	taken map[string]bool
-}
-
-func (n *namer) fresh(base string) string {
-	name := base
-	for i := 2; n.taken[name]; i++ {
-		name = fmt.Sprintf("%s%d", base, i)
-	}
-	n.taken[name] = true
-	return name
 }
 
 func upperFirst(s string) string {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/token"
 	"go/types"
 	"maps"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
+	"golang.org/x/tools/imports"
 )
 
 // File is one generated file.
@@ -39,7 +39,9 @@ type setType struct {
 }
 
 // Generate loads the package in cfg.Dir and renders the sets (and mocks) of
-// the configured types. It writes nothing.
+// the configured types. It writes nothing. It runs in phases: load the
+// package, plan the names (the types' generated names, then imports and
+// locals), model each type's codec, render the files.
 func Generate(cfg Config) ([]File, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = "."
@@ -48,98 +50,113 @@ func Generate(cfg Config) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := slices.Clone(cfg.Types)
-	if len(names) == 0 {
-		if cfg.File == "" {
-			return nil, errors.New("no -type given and not run by go generate (GOFILE/GOLINE unset)")
-		}
-		n, err := l.typeAtLine(cfg.File, cfg.Line)
-		if err != nil {
-			return nil, err
-		}
-		names = []string{n}
-	}
-	slices.Sort(names)
-	names = slices.Compact(names)
-
-	scope := l.scopeNames()
-	taken := map[string]bool{}
-	for n := range scope {
-		taken[n] = true
-	}
-	var sets []*setType
-	claimed := map[string]string{} // generated name -> the type it is for
-	for _, n := range names {
-		if n == "" {
-			return nil, errors.New("empty type name in -type")
-		}
-		tn, err := lookupType(l.pkg.Types, n)
-		if err != nil {
-			return nil, err
-		}
-		if cfg.Mock && !tn.Exported() {
-			return nil, fmt.Errorf("%s: %s is unexported, so its mock in package %smock could not name it; export it or drop -mock",
-				position(l.pkg.Fset.Position(tn.Pos())), n, l.pkg.Name)
-		}
-		st := &setType{obj: tn, name: n, set: n + "Set", api: n + "SetAPI", ctor: "New" + n + "Set", codec: n + "Codec", ttl: cfg.TTL}
-		ids := []string{st.set, st.api, st.ctor, st.codec}
-		if st.ttl {
-			ids = append(ids, n+"TTLSet", n+"TTLSetAPI", "New"+n+"TTLSet")
-		}
-		for _, id := range ids {
-			if pos, ok := scope[id]; ok {
-				return nil, fmt.Errorf("%s: %s is already declared; setgen needs that name for the set of %s (rename one of them)", position(pos), id, n)
-			}
-			if claimed[id] != "" {
-				return nil, fmt.Errorf("%s: setgen needs the name %s for both %s and %s (rename one of them)", position(l.pkg.Fset.Position(tn.Pos())), id, claimed[id], n)
-			}
-			claimed[id] = n
-			taken[id] = true
-		}
-		sets = append(sets, st)
+	sets, pkgScope, err := planSets(l, cfg)
+	if err != nil {
+		return nil, err
 	}
 	for _, st := range sets {
 		if err := modelSet(l, st, cfg.tag()); err != nil {
 			return nil, err
 		}
 	}
+	imports := planImports(l, sets, pkgScope)
+	return renderFiles(l, cfg, sets, imports)
+}
 
-	// Packages whose types the codecs name are imported under their own
-	// names, unless the package declares them; generated locals avoid both.
-	imports := importAliases(scope)
-	localTaken := maps.Clone(taken)
-	used := map[string]string{} // import name -> path
-	for _, p := range []string{"bytes", "context", "iter", "slices", "time", runtimePath, codecPath} {
-		used[p[strings.LastIndex(p, "/")+1:]] = p
+// planSets resolves the configured types and claims the names generated
+// for each (TSet, TSetAPI, NewTSet, TCodec; with -ttl TTLSet, TTLSetAPI,
+// NewTTLSet) in the package's scope. It returns the sets in name order and
+// that scope: the package's own names plus the claimed ones.
+func planSets(l *loaded, cfg Config) ([]*setType, *scope, error) {
+	names := slices.Clone(cfg.Types)
+	if len(names) == 0 {
+		if cfg.File == "" {
+			return nil, nil, errors.New("no -type given and not run by go generate (GOFILE/GOLINE unset)")
+		}
+		n, err := l.typeAtLine(cfg.File, cfg.Line)
+		if err != nil {
+			return nil, nil, err
+		}
+		names = []string{n}
 	}
-	for path, name := range imports {
-		used[name] = path
+	slices.Sort(names)
+	names = slices.Compact(names)
+
+	own := l.scopeNames()
+	pkgScope := newScope(nil, slices.Collect(maps.Keys(own))...)
+	var sets []*setType
+	claimed := map[string]string{} // generated name -> the type it is for
+	for _, n := range names {
+		if n == "" {
+			return nil, nil, errors.New("empty type name in -type")
+		}
+		tn, err := lookupType(l.pkg.Types, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cfg.Mock && !tn.Exported() {
+			return nil, nil, fmt.Errorf("%s: %s is unexported, so its mock in package %smock could not name it; export it or drop -mock",
+				position(l.pkg.Fset.Position(tn.Pos())), n, l.pkg.Name)
+		}
+		st := &setType{obj: tn, name: n, set: n + "Set", api: n + "SetAPI", ctor: "New" + n + "Set", codec: n + "Codec", ttl: cfg.TTL}
+		for _, id := range st.claims() {
+			if pos, ok := own[id]; ok {
+				return nil, nil, fmt.Errorf("%s: %s is already declared; setgen needs that name for the set of %s (rename one of them)", position(pos), id, n)
+			}
+			if claimed[id] != "" {
+				return nil, nil, fmt.Errorf("%s: setgen needs the name %s for both %s and %s (rename one of them)", position(l.pkg.Fset.Position(tn.Pos())), id, claimed[id], n)
+			}
+			claimed[id] = n
+			pkgScope.declare(id)
+		}
+		sets = append(sets, st)
+	}
+	return sets, pkgScope, nil
+}
+
+// claims returns the package-level names generated for st.
+func (st *setType) claims() []string {
+	ids := []string{st.set, st.api, st.ctor, st.codec}
+	if st.ttl {
+		ids = append(ids, st.name+"TTLSet", st.name+"TTLSetAPI", "New"+st.name+"TTLSet")
+	}
+	return ids
+}
+
+// planImports names every package the generated files may import, in a
+// scope inside the package's (an import may not reuse a package-level
+// name, nor another import's), and gives each set a scope for its locals
+// inside that one. It returns import path -> name.
+func planImports(l *loaded, sets []*setType, pkgScope *scope) map[string]string {
+	fileScope := newScope(pkgScope)
+	imports := map[string]string{}
+	add := func(path, name string) {
+		if path != l.pkg.PkgPath && imports[path] == "" {
+			imports[path] = fileScope.fresh(name)
+		}
+	}
+	for _, p := range []string{"slices", "time", runtimePath, codecPath} {
+		add(p, assumedName(p))
 	}
 	for _, st := range sets {
 		for _, p := range st.pkgs {
-			if p.Path() == l.pkg.PkgPath || imports[p.Path()] != "" {
-				continue
-			}
-			name := p.Name()
-			if _, clash := scope[name]; clash {
-				name = "setgen" + name
-			}
-			// Two packages of one name (two "model"s) get distinct names.
-			for base, i := name, 2; used[name] != "" && used[name] != p.Path(); i++ {
-				name = fmt.Sprintf("%s%d", base, i)
-			}
-			used[name] = p.Path()
-			imports[p.Path()] = name
-			localTaken[name] = true
+			add(p.Path(), p.Name())
 		}
 	}
+	lv := locals{newScope(fileScope)}
 	for _, st := range sets {
-		st.locals = locals{taken: localTaken}
+		st.locals = lv
 	}
+	return imports
+}
 
+// renderFiles renders the sets into one file each (or all into
+// cfg.Output), and their mocks.
+func renderFiles(l *loaded, cfg Config, sets []*setType, imports map[string]string) ([]File, error) {
+	hdr := Header(cfg.Args)
 	var files []File
 	if cfg.Output != "" {
-		f := newFile(l, imports)
+		f := newFile(l, hdr, imports)
 		for _, st := range sets {
 			renderSet(f, st)
 		}
@@ -157,7 +174,7 @@ func Generate(cfg Config) ([]File, error) {
 		files = append(files, out)
 	} else {
 		for _, st := range sets {
-			f := newFile(l, imports)
+			f := newFile(l, hdr, imports)
 			renderSet(f, st)
 			out, err := render(f, filepath.Join(l.dir, snake(st.name)+"_set.go"))
 			if err != nil {
@@ -168,7 +185,7 @@ func Generate(cfg Config) ([]File, error) {
 	}
 	if cfg.Mock {
 		for _, st := range sets {
-			mf, err := renderMock(l, st)
+			mf, err := renderMock(l, hdr, st)
 			if err != nil {
 				return nil, err
 			}
@@ -187,7 +204,7 @@ func modelSet(l *loaded, st *setType, tag string) error {
 		structs: map[string]*structType{},
 		shapes:  map[string]types.Type{},
 		pkgs:    map[string]*types.Package{},
-		names:   &namer{taken: map[string]bool{"Append": true, "Decode": true, "guard": true}},
+		names:   newScope(nil, "Append", "Decode", "guard"),
 	}
 	if len(l.typeErrs) > 0 {
 		m.typeErrs = ": " + strings.Join(l.typeErrs, "; ")
@@ -243,35 +260,50 @@ func modelSet(l *loaded, st *setType, tag string) error {
 	return nil
 }
 
-// importAliases renames the imports that would clash with package names.
-func importAliases(scope map[string]token.Position) map[string]string {
-	out := map[string]string{}
-	for _, p := range []string{"bytes", "context", "iter", "slices", "time", runtimePath, codecPath} {
-		name := p[strings.LastIndex(p, "/")+1:]
-		if _, clash := scope[name]; clash {
-			out[p] = "setgen" + name
-		}
-	}
-	return out
-}
-
-func newFile(l *loaded, aliases map[string]string) *jen.File {
+// newFile starts a generated file of the package, importing each package
+// under its planned name.
+func newFile(l *loaded, header string, imports map[string]string) *jen.File {
 	f := jen.NewFilePathName(l.pkg.PkgPath, l.pkg.Name)
-	f.HeaderComment(Header)
-	f.ImportName(runtimePath, "runtime")
-	f.ImportName(codecPath, "codec")
-	for p, a := range aliases {
-		f.ImportAlias(p, a)
-	}
+	f.HeaderComment(header)
+	importAll(f, imports)
 	return f
 }
 
+// importAll registers imports (path -> name) with f: a package imported
+// under its own name gets no alias.
+func importAll(f *jen.File, imports map[string]string) {
+	for path, name := range imports {
+		if name == assumedName(path) {
+			f.ImportName(path, name)
+		} else {
+			f.ImportAlias(path, name)
+		}
+	}
+}
+
+// assumedName is the name goimports assumes for a package imported from
+// path: its last element, or the one before a major version (v2, v3...).
+func assumedName(path string) string {
+	elems := strings.Split(path, "/")
+	last := elems[len(elems)-1]
+	if len(elems) > 1 && len(last) > 1 && last[0] == 'v' && strings.Trim(last[1:], "0123456789") == "" {
+		return elems[len(elems)-2]
+	}
+	return last
+}
+
+// render formats f as goimports would (gofmt, with the standard library's
+// imports grouped first).
 func render(f *jen.File, path string) (File, error) {
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return File{}, fmt.Errorf("render %s: %w", filepath.Base(path), err)
 	}
-	return File{Path: path, Content: buf.Bytes()}, nil
+	out, err := imports.Process(path, buf.Bytes(), &imports.Options{Comments: true, TabIndent: true, TabWidth: 8, FormatOnly: true})
+	if err != nil {
+		return File{}, fmt.Errorf("format %s: %w", filepath.Base(path), err)
+	}
+	return File{Path: path, Content: out}, nil
 }
 
 func renderSet(f *jen.File, st *setType) {

@@ -88,22 +88,22 @@ func (s *Set[T]) Diff(ctx context.Context, others ...SetAPI[T]) ([]T, error) {
 	return s.algebra(ctx, opDiff, others)
 }
 
-func (s *Set[T]) algebra(ctx context.Context, op algebraOp, others []SetAPI[T]) ([]T, error) {
+func (s *Set[T]) algebra(ctx context.Context, op algebraOp, others []SetAPI[T]) (_ []T, err error) {
 	name := op.name(false)
+	defer s.wrap(name, &err)
 	if err := s.ready(); err != nil {
-		return nil, s.opErr(name, err)
+		return nil, err
 	}
 	okeys, err := s.keysOf(others)
 	if err != nil {
-		return nil, s.opErr(name, err)
+		return nil, err
 	}
 	keys := append([]string{s.key}, okeys...)
 	raw, err := s.cm.algebraRaw(ctx, op, keys)
 	if err != nil {
-		return nil, s.opErr(name, err)
+		return nil, err
 	}
-	out, err := s.decode(raw)
-	return out, s.opErr(name, err)
+	return s.decode(raw)
 }
 
 // algebraRaw computes op over keys (the first is the left operand).
@@ -200,26 +200,26 @@ func (s *Set[T]) DiffStore(ctx context.Context, sources ...SetAPI[T]) (int64, er
 	return s.store(ctx, opDiff, sources)
 }
 
-func (s *Set[T]) store(ctx context.Context, op algebraOp, sources []SetAPI[T]) (int64, error) {
+func (s *Set[T]) store(ctx context.Context, op algebraOp, sources []SetAPI[T]) (_ int64, err error) {
 	name := op.name(true)
+	defer s.wrap(name, &err)
 	if err := s.ready(); err != nil {
-		return 0, s.opErr(name, err)
+		return 0, err
 	}
 	keys, err := s.keysOf(sources)
 	if err != nil {
-		return 0, s.opErr(name, err)
+		return 0, err
 	}
 	if len(keys) == 0 {
 		if op != opUnion {
-			return 0, s.opErr(name, invalidArg("%s needs at least one source", name))
+			return 0, invalidArg("%s needs at least one source", name)
 		}
 		_, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
 			return rueidis.Commands{b.Unlink().Key(s.key).Build()}
 		})
-		return 0, s.opErr(name, err)
+		return 0, err
 	}
-	n, err := s.cm.storeRaw(ctx, op, s.key, keys)
-	return n, s.opErr(name, err)
+	return s.cm.storeRaw(ctx, op, s.key, keys)
 }
 
 func (cm *ConnectionManager) storeRaw(ctx context.Context, op algebraOp, dst string, keys []string) (int64, error) {
@@ -285,23 +285,23 @@ func (cm *ConnectionManager) fencedCall(ctx context.Context, p retryPolicy, fenc
 
 // IntersectSize returns the size of the intersection of the receiver and
 // others (SINTERCARD), stopping at limit when limit > 0.
-func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...SetAPI[T]) (int64, error) {
-	const name = "IntersectSize"
+func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...SetAPI[T]) (_ int64, err error) {
+	defer s.wrap("IntersectSize", &err)
 	if err := s.ready(); err != nil {
-		return 0, s.opErr(name, err)
+		return 0, err
 	}
 	if limit < 0 {
-		return 0, s.opErr(name, invalidArg("limit %d is negative", limit))
+		return 0, invalidArg("limit %d is negative", limit)
 	}
 	okeys, err := s.keysOf(others)
 	if err != nil {
-		return 0, s.opErr(name, err)
+		return 0, err
 	}
 	keys := append([]string{s.key}, okeys...)
 	if !s.cm.serverSide(keys) {
 		raw, err := s.cm.algebraLocal(ctx, opInter, keys)
 		if err != nil {
-			return 0, s.opErr(name, err)
+			return 0, err
 		}
 		n := int64(len(raw))
 		if limit > 0 && n > limit {
@@ -316,7 +316,7 @@ func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...SetAP
 		n, err = s.cm.client.Do(ctx, c).AsInt64()
 		return err
 	})
-	return n, s.opErr(name, err)
+	return n, err
 }
 
 // Move moves m from the receiver to dst and reports whether it was a
@@ -324,21 +324,20 @@ func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...SetAP
 // cluster with the two keys in different slots it removes m from the
 // receiver, then adds it to dst; if the add fails it puts m back and
 // returns the error, so the member is never lost.
-func (s *Set[T]) Move(ctx context.Context, dst SetAPI[T], m T) (bool, error) {
-	const name = "Move"
+func (s *Set[T]) Move(ctx context.Context, dst SetAPI[T], m T) (_ bool, err error) {
+	defer s.wrap("Move", &err)
 	if err := s.ready(); err != nil {
-		return false, s.opErr(name, err)
+		return false, err
 	}
 	dkeys, err := s.keysOf([]SetAPI[T]{dst})
 	if err != nil {
-		return false, s.opErr(name, err)
+		return false, err
 	}
 	b, err := s.codec.Append(nil, &m)
 	if err != nil {
-		return false, s.opErr(name, encodeErr(err))
+		return false, encodeErr(err)
 	}
-	ok, err := s.cm.moveRaw(ctx, s.key, dkeys[0], string(b))
-	return ok, s.opErr(name, err)
+	return s.cm.moveRaw(ctx, s.key, dkeys[0], string(b))
 }
 
 func (cm *ConnectionManager) moveRaw(ctx context.Context, src, dst, mem string) (bool, error) {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -587,23 +588,59 @@ func TestRetryable(t *testing.T) {
 	}
 }
 
-func TestBreakerClassification(t *testing.T) {
+// TestClassify pins the one classification every caller asks (breaker,
+// retries, "outcome unknown"), and what each caller derives from it.
+func TestClassify(t *testing.T) {
 	redisErr := func(msg string) error { return mock.Result(mock.RedisError(msg)).Error() }
-	success := []error{nil, mock.Result(mock.RedisNil()).Error(), redisErr(wrongType), redisErr("NOPERM x"),
-		redisErr("ERR syntax error"), invalidArg("x"), ErrDecode, ErrEncode}
-	for _, err := range success {
-		if !isBreakerSuccess(err) {
-			t.Errorf("isBreakerSuccess(%v) = false", err)
+	cases := []struct {
+		err  error
+		want class
+	}{
+		{nil, classNone},
+		{mock.Result(mock.RedisNil()).Error(), classNone},
+		{invalidArg("x"), classInvalid},
+		{ErrDecode, classInvalid},
+		{ErrEncode, classInvalid},
+		{redisErr(wrongType), classCommand},
+		{redisErr("NOPERM x"), classCommand},
+		{redisErr("ERR syntax error"), classCommand},
+		{redisErr("BUSYKEY Target key name already exists"), classCommand},
+		{redisErr("NOSCRIPT No matching script"), classCommand},
+		{redisErr("LOADING x"), classNotReady},
+		{redisErr("BUSY Redis is busy running a script"), classNotReady},
+		{redisErr("TRYAGAIN x"), classNotReady},
+		{redisErr("CLUSTERDOWN x"), classNotReady},
+		{redisErr("MASTERDOWN x"), classMasterDown},
+		{errDial, classUnsent},
+		{errRead, classNetwork},
+		{io.EOF, classNetwork},
+		{context.DeadlineExceeded, classNetwork},
+		{ErrClosed, classClosed},
+		{fmt.Errorf("%w: %w", ErrClosed, rueidis.ErrClosing), classClosed},
+		{rueidis.ErrClosing, classClosed},
+		{callerGaveUp{context.Canceled}, classGaveUp},
+		{callerGaveUp{redisErr(wrongType)}, classGaveUp},
+		{nodeFailure{"10.0.0.1:6379", errRead}, classGaveUp},
+	}
+	for _, c := range cases {
+		got := classify(c.err)
+		if got != c.want {
+			t.Errorf("classify(%v) = %d, want %d", c.err, got, c.want)
+		}
+		success := got == classNone || got == classInvalid || got == classCommand
+		excluded := got == classGaveUp || got == classNotReady || got == classClosed
+		if isBreakerSuccess(c.err) != success || isBreakerExcluded(c.err) != excluded {
+			t.Errorf("%v: breaker success %v, excluded %v; want %v, %v", c.err, isBreakerSuccess(c.err), isBreakerExcluded(c.err), success, excluded)
+		}
+		if outcomeUnknown(c.err) != (got == classNetwork) {
+			t.Errorf("outcomeUnknown(%v) = %v", c.err, outcomeUnknown(c.err))
 		}
 	}
-	failure := []error{errRead, errDial, io.EOF, context.DeadlineExceeded, redisErr("LOADING x"), redisErr("CLUSTERDOWN x")}
-	for _, err := range failure {
-		if isBreakerSuccess(err) {
-			t.Errorf("isBreakerSuccess(%v) = true", err)
-		}
+	if !isAuthErr(redisErr("WRONGPASS invalid username-password pair")) || isAuthErr(redisErr(wrongType)) || isAuthErr(errRead) {
+		t.Error("isAuthErr misclassifies")
 	}
-	if !isBreakerExcluded(callerGaveUp{context.Canceled}) || isBreakerExcluded(context.Canceled) || isBreakerExcluded(errRead) {
-		t.Error("isBreakerExcluded misclassifies")
+	if !isNoScript(redisErr("NOSCRIPT No matching script")) || isNoScript(errRead) {
+		t.Error("isNoScript misclassifies")
 	}
 	if gu := (callerGaveUp{errRead}); gu.Error() != errRead.Error() || !errors.Is(gu, syscall.ECONNRESET) {
 		t.Errorf("callerGaveUp does not wrap its cause: %v", gu)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"maps"
 	"net"
@@ -11,11 +12,27 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"testing"
 	"time"
 
 	"github.com/setgen/setgen/internal/testtypes"
 	"github.com/setgen/setgen/runtime"
 )
+
+// serverExamples start a redis-server. An example cannot skip itself, so
+// under -short (the tier that needs no server) TestMain leaves them out
+// with -test.skip; the full run runs them.
+const serverExamples = "^Example(NewSet|ConnectionManager_Health)$"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		if f := flag.Lookup("test.skip"); f != nil && f.Value.String() == "" {
+			_ = f.Value.Set(serverExamples)
+		}
+	}
+	os.Exit(m.Run())
+}
 
 func ExampleParseURL() {
 	o, err := runtime.ParseURL("rediss://app:secret@cache.example.com:6380/2?key_prefix=app:&retry_max_attempts=5&breaker_timeout=30s")

@@ -69,10 +69,7 @@ func NewConnectionManager(opts Options) (*ConnectionManager, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := opts.logger()
 	cacheOn := !opts.DisableCache
 	client, err := rueidis.NewClient(clientOption(opts, cacheOn))
 	// rueidis reports a server without RESP3 (HELLO unknown) or without
@@ -118,10 +115,7 @@ func connectHint(o Options, err error) string {
 // newManager wraps an existing rueidis client (a real one, or a mock in
 // unit tests). opts must already carry defaults.
 func newManager(opts Options, client rueidis.Client, cacheOn bool) *ConnectionManager {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := opts.logger()
 	cm := &ConnectionManager{
 		opts:    opts,
 		client:  client,
@@ -217,17 +211,3 @@ func (cm *ConnectionManager) Close() {
 
 // key returns the full key for a user key.
 func (cm *ConnectionManager) key(k string) string { return cm.opts.KeyPrefix + k }
-
-func isRedisErr(err error) bool {
-	var re *rueidis.RedisError
-	return errors.As(err, &re)
-}
-
-func isAuthErr(err error) bool {
-	var re *rueidis.RedisError
-	if !errors.As(err, &re) {
-		return false
-	}
-	p := re.Error()
-	return strings.HasPrefix(p, "WRONGPASS") || strings.HasPrefix(p, "NOAUTH") || strings.HasPrefix(p, "NOPERM")
-}

@@ -90,6 +90,14 @@ type Options struct {
 	ClientName string
 }
 
+// logger returns Logger, or a logger that discards everything.
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
 func (o Options) withDefaults() Options {
 	if len(o.Addrs) == 0 {
 		o.Addrs = []string{DefaultAddr}

@@ -83,6 +83,14 @@ func (s *Set[T]) Manager() *ConnectionManager {
 	return s.cm
 }
 
+// wrap names the operation and the set in *err, if set: deferred by each
+// method, so every error it returns says where it came from.
+func (s *Set[T]) wrap(op string, err *error) {
+	if *err != nil {
+		*err = s.opErr(op, *err)
+	}
+}
+
 func (s *Set[T]) opErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -154,15 +162,15 @@ func (s *Set[T]) read(ctx context.Context, build func(b rueidis.Builder) rueidis
 
 // Add adds members and returns how many were not already present.
 // Large inputs are sent in batches of 1000 in one pipeline.
-func (s *Set[T]) Add(ctx context.Context, members ...T) (int64, error) {
-	n, err := s.addOrRemove(ctx, true, members)
-	return n, s.opErr("Add", err)
+func (s *Set[T]) Add(ctx context.Context, members ...T) (_ int64, err error) {
+	defer s.wrap("Add", &err)
+	return s.addOrRemove(ctx, true, members)
 }
 
 // Remove removes members and returns how many were present.
-func (s *Set[T]) Remove(ctx context.Context, members ...T) (int64, error) {
-	n, err := s.addOrRemove(ctx, false, members)
-	return n, s.opErr("Remove", err)
+func (s *Set[T]) Remove(ctx context.Context, members ...T) (_ int64, err error) {
+	defer s.wrap("Remove", &err)
+	return s.addOrRemove(ctx, false, members)
 }
 
 func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64, error) {
@@ -348,13 +356,14 @@ func (cm *ConnectionManager) doFenced(ctx context.Context, fenceKey string, cmds
 
 // Contains reports whether m is a member. It is served from the
 // client-side cache when possible (see ConnectionManager).
-func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
+func (s *Set[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
+	defer s.wrap("Contains", &err)
 	if err := s.ready(); err != nil {
-		return false, s.opErr("Contains", err)
+		return false, err
 	}
 	mem, err := s.encodeMember(&m)
 	if err != nil {
-		return false, s.opErr("Contains", err)
+		return false, err
 	}
 	// The hot path: one SISMEMBER (cached when the cache is on), no
 	// closures, when the breaker and retries would have nothing to do.
@@ -379,7 +388,7 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (bool, error) {
 		err = s.cm.call(ctx, s.key, retrySafe, attempt)
 	}
 	s.release(mem, err)
-	return found, s.opErr("Contains", err)
+	return found, err
 }
 
 // isMember runs one SISMEMBER of an encoded member, from the cache when it
@@ -396,16 +405,17 @@ func (s *Set[T]) isMember(ctx context.Context, mem string) (bool, error) {
 // ContainsMany reports, for each of ms in order, whether it is a member.
 // It is served from the client-side cache when possible, one entry per
 // member, so that any subset of members asked before hits.
-func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
+func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) (_ []bool, err error) {
+	defer s.wrap("ContainsMany", &err)
 	if err := s.ready(); err != nil {
-		return nil, s.opErr("ContainsMany", err)
+		return nil, err
 	}
 	if len(ms) == 0 {
 		return []bool{}, nil
 	}
 	enc, err := s.encodeAll(ms, 0)
 	if err != nil {
-		return nil, s.opErr("ContainsMany", err)
+		return nil, err
 	}
 	out := make([]bool, 0, len(enc))
 	// Cached, each member is its own cache entry (SISMEMBER), so any subset
@@ -451,7 +461,7 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, s.opErr("ContainsMany", err)
+			return nil, err
 		}
 		out = append(out, part...)
 	}
@@ -477,15 +487,16 @@ func (cm *ConnectionManager) countCache(r rueidis.RedisResult) {
 // Members that do not decode are reported in an error wrapping ErrDecode,
 // beside all those that did. Each batch is decoded while the next one is
 // on its way.
-func (s *Set[T]) Members(ctx context.Context) ([]T, error) {
+func (s *Set[T]) Members(ctx context.Context) (_ []T, err error) {
+	defer s.wrap("Members", &err)
 	if err := s.ready(); err != nil {
-		return nil, s.opErr("Members", err)
+		return nil, err
 	}
 	var (
 		out  []T
 		errs []error
 	)
-	err := s.cm.scanPages(ctx, s.key, true, func(page []string, size int64) bool {
+	err = s.cm.scanPages(ctx, s.key, true, func(page []string, size int64) bool {
 		if out == nil {
 			out = make([]T, 0, max(int64(len(page)), size))
 		}
@@ -499,12 +510,12 @@ func (s *Set[T]) Members(ctx context.Context) ([]T, error) {
 		return true
 	})
 	if err != nil {
-		return nil, s.opErr("Members", err)
+		return nil, err
 	}
 	if out == nil {
 		out = []T{}
 	}
-	return out, s.opErr("Members", joinDecodeErrors(errs))
+	return out, joinDecodeErrors(errs)
 }
 
 // membersRaw returns the raw members of key, without duplicates.
@@ -646,49 +657,51 @@ func (s *Set[T]) All(ctx context.Context) iter.Seq2[T, error] {
 }
 
 // Size returns the number of members.
-func (s *Set[T]) Size(ctx context.Context) (int64, error) {
+func (s *Set[T]) Size(ctx context.Context) (_ int64, err error) {
+	defer s.wrap("Size", &err)
 	if err := s.ready(); err != nil {
-		return 0, s.opErr("Size", err)
+		return 0, err
 	}
 	r, err := s.read(ctx, func(b rueidis.Builder) rueidis.Completed { return b.Scard().Key(s.key).Build() })
 	if err != nil {
-		return 0, s.opErr("Size", err)
+		return 0, err
 	}
-	n, err := r.AsInt64()
-	return n, s.opErr("Size", err)
+	return r.AsInt64()
 }
 
 // Clear deletes the set (UNLINK: the memory is freed in the background).
-func (s *Set[T]) Clear(ctx context.Context) error {
+func (s *Set[T]) Clear(ctx context.Context) (err error) {
+	defer s.wrap("Clear", &err)
 	if err := s.ready(); err != nil {
-		return s.opErr("Clear", err)
+		return err
 	}
-	_, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+	_, err = s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
 		return rueidis.Commands{b.Unlink().Key(s.key).Build()}
 	})
-	return s.opErr("Clear", err)
+	return err
 }
 
 // Pop removes and returns up to n random members (SPOP). It is never
 // retried once sent, so a member is never lost to a retry. Popped members
 // that do not decode are put back (SADD) and reported in an error wrapping
 // ErrDecode, beside the members that did.
-func (s *Set[T]) Pop(ctx context.Context, n int64) ([]T, error) {
+func (s *Set[T]) Pop(ctx context.Context, n int64) (_ []T, err error) {
+	defer s.wrap("Pop", &err)
 	if err := s.ready(); err != nil {
-		return nil, s.opErr("Pop", err)
+		return nil, err
 	}
 	if n <= 0 {
-		return nil, s.opErr("Pop", invalidArg("count %d is not positive", n))
+		return nil, invalidArg("count %d is not positive", n)
 	}
 	res, err := s.cm.fencedCall(ctx, retryUnsent, s.key, func(b rueidis.Builder) rueidis.Commands {
 		return rueidis.Commands{b.Spop().Key(s.key).Count(n).Build()}
 	})
 	if err != nil {
-		return nil, s.opErr("Pop", err)
+		return nil, err
 	}
 	raw, err := res[0].AsStrSlice()
 	if err != nil {
-		return nil, s.opErr("Pop", err)
+		return nil, err
 	}
 	out, bad, err := s.decodeSplit(raw)
 	if err != nil {
@@ -699,39 +712,40 @@ func (s *Set[T]) Pop(ctx context.Context, n int64) ([]T, error) {
 			err = fmt.Errorf("%w (they were put back)", err)
 		}
 	}
-	return out, s.opErr("Pop", err)
+	return out, err
 }
 
 // Random returns up to n distinct random members without removing them
 // (SRANDMEMBER).
-func (s *Set[T]) Random(ctx context.Context, n int64) ([]T, error) {
+func (s *Set[T]) Random(ctx context.Context, n int64) (_ []T, err error) {
+	defer s.wrap("Random", &err)
 	if err := s.ready(); err != nil {
-		return nil, s.opErr("Random", err)
+		return nil, err
 	}
 	if n <= 0 {
-		return nil, s.opErr("Random", invalidArg("count %d is not positive", n))
+		return nil, invalidArg("count %d is not positive", n)
 	}
 	r, err := s.read(ctx, func(b rueidis.Builder) rueidis.Completed { return b.Srandmember().Key(s.key).Count(n).Build() })
 	if err != nil {
-		return nil, s.opErr("Random", err)
+		return nil, err
 	}
 	raw, err := r.AsStrSlice()
 	if err != nil {
-		return nil, s.opErr("Random", err)
+		return nil, err
 	}
-	out, err := s.decode(raw)
-	return out, s.opErr("Random", err)
+	return s.decode(raw)
 }
 
 // Expire sets the set's time to live (PEXPIRE, rounded up to a
 // millisecond) and reports whether the key exists. ttl must be positive:
 // use Clear to delete.
-func (s *Set[T]) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
+func (s *Set[T]) Expire(ctx context.Context, ttl time.Duration) (_ bool, err error) {
+	defer s.wrap("Expire", &err)
 	if err := s.ready(); err != nil {
-		return false, s.opErr("Expire", err)
+		return false, err
 	}
 	if ttl <= 0 {
-		return false, s.opErr("Expire", invalidArg("ttl %v is not positive", ttl))
+		return false, invalidArg("ttl %v is not positive", ttl)
 	}
 	ms := int64(ttl / time.Millisecond) // rounded up without overflowing near MaxInt64
 	if ttl%time.Millisecond != 0 {
@@ -741,25 +755,25 @@ func (s *Set[T]) Expire(ctx context.Context, ttl time.Duration) (bool, error) {
 		return rueidis.Commands{b.Pexpire().Key(s.key).Milliseconds(ms).Build()}
 	})
 	if err != nil {
-		return false, s.opErr("Expire", err)
+		return false, err
 	}
-	ok, err := res[0].AsBool()
-	return ok, s.opErr("Expire", err)
+	return res[0].AsBool()
 }
 
 // TTL returns the set's remaining time to live, NoExpiry when it has none,
 // or NoKey when the set does not exist (is empty).
-func (s *Set[T]) TTL(ctx context.Context) (time.Duration, error) {
+func (s *Set[T]) TTL(ctx context.Context) (_ time.Duration, err error) {
+	defer s.wrap("TTL", &err)
 	if err := s.ready(); err != nil {
-		return 0, s.opErr("TTL", err)
+		return 0, err
 	}
 	r, err := s.read(ctx, func(b rueidis.Builder) rueidis.Completed { return b.Pttl().Key(s.key).Build() })
 	if err != nil {
-		return 0, s.opErr("TTL", err)
+		return 0, err
 	}
 	ms, err := r.AsInt64()
 	if err != nil {
-		return 0, s.opErr("TTL", err)
+		return 0, err
 	}
 	switch ms {
 	case -1:

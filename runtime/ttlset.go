@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"errors"
 	"iter"
 	"math"
 	"slices"
@@ -58,6 +57,13 @@ func (s *TTLSet[T]) ready() error {
 		return invalidArg("nil *%s", ttlSetName[T]())
 	}
 	return s.bad
+}
+
+// wrap is Set.wrap.
+func (s *TTLSet[T]) wrap(op string, err *error) {
+	if *err != nil {
+		*err = s.opErr(op, *err)
+	}
 }
 
 func (s *TTLSet[T]) opErr(op string, err error) error {
@@ -167,11 +173,6 @@ func (sc *script) build(b rueidis.Builder, eval bool, key string, args []string)
 	return b.Evalsha().Sha1(sc.sha).Numkeys(1).Key(key).Arg(args...).Build()
 }
 
-func isNoScript(err error) bool {
-	var re *rueidis.RedisError
-	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOSCRIPT")
-}
-
 // run runs sc on key in one attempt; write scripts go with the fence.
 func (cm *ConnectionManager) run(ctx context.Context, sc *script, write bool, key string, args []string) (rueidis.RedisResult, error) {
 	do := func(eval bool) (rueidis.RedisResult, error) {
@@ -210,15 +211,15 @@ func (s *TTLSet[T]) scriptInt(ctx context.Context, sc *script, write bool, args 
 // Add adds members, or refreshes their expiry, to expire ttl from now (on
 // the server's clock, rounded up to a millisecond), and returns how many
 // were not live members. ttl must be positive. Add(ctx, ttl) does nothing.
-func (s *TTLSet[T]) Add(ctx context.Context, ttl time.Duration, members ...T) (int64, error) {
-	n, err := s.write(ctx, ttlAdd, ttl, true, members)
-	return n, s.opErr("Add", err)
+func (s *TTLSet[T]) Add(ctx context.Context, ttl time.Duration, members ...T) (_ int64, err error) {
+	defer s.wrap("Add", &err)
+	return s.write(ctx, ttlAdd, ttl, true, members)
 }
 
 // Remove removes members and returns how many were live members.
-func (s *TTLSet[T]) Remove(ctx context.Context, members ...T) (int64, error) {
-	n, err := s.write(ctx, ttlRemove, 0, false, members)
-	return n, s.opErr("Remove", err)
+func (s *TTLSet[T]) Remove(ctx context.Context, members ...T) (_ int64, err error) {
+	defer s.wrap("Remove", &err)
+	return s.write(ctx, ttlRemove, 0, false, members)
 }
 
 func (s *TTLSet[T]) write(ctx context.Context, sc *script, ttl time.Duration, withTTL bool, members []T) (int64, error) {
@@ -316,15 +317,16 @@ func (cm *ConnectionManager) runAll(ctx context.Context, sc *script, key string,
 // Contains reports whether m is a live member. It is served from the
 // client-side cache when possible: the cache holds m's expiry, so a cached
 // answer turns false when m expires, with no round trip.
-func (s *TTLSet[T]) Contains(ctx context.Context, m T) (bool, error) {
+func (s *TTLSet[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
+	defer s.wrap("Contains", &err)
 	if err := s.ready(); err != nil {
-		return false, s.opErr("Contains", err)
+		return false, err
 	}
 	// The hot path, as for plain sets: one cached ZSCORE, no closures.
 	if s.cm.cacheOn && s.cm.fast(ctx, s.key) {
 		mem, err := s.plain.encodeMember(&m)
 		if err != nil {
-			return false, s.opErr("Contains", err)
+			return false, err
 		}
 		r := s.cm.client.DoCache(ctx, s.cm.client.B().Zscore().Key(s.key).Member(mem.str).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
 		score, err := r.AsFloat64()
@@ -336,7 +338,7 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (bool, error) {
 			}
 			now, err := s.cm.serverNow(ctx, s.key)
 			if err != nil {
-				return false, s.opErr("Contains", err)
+				return false, err
 			}
 			return score > float64(now.UnixMilli()), nil
 		}
@@ -345,22 +347,22 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (bool, error) {
 	}
 	got, err := s.containsMany(ctx, []T{m})
 	if err != nil {
-		return false, s.opErr("Contains", err)
+		return false, err
 	}
 	return got[0], nil
 }
 
 // ContainsMany reports, for each of ms in order, whether it is a live
 // member, cached per member as Contains.
-func (s *TTLSet[T]) ContainsMany(ctx context.Context, ms ...T) ([]bool, error) {
+func (s *TTLSet[T]) ContainsMany(ctx context.Context, ms ...T) (_ []bool, err error) {
+	defer s.wrap("ContainsMany", &err)
 	if err := s.ready(); err != nil {
-		return nil, s.opErr("ContainsMany", err)
+		return nil, err
 	}
 	if len(ms) == 0 {
 		return []bool{}, nil
 	}
-	out, err := s.containsMany(ctx, ms)
-	return out, s.opErr("ContainsMany", err)
+	return s.containsMany(ctx, ms)
 }
 
 func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T) ([]bool, error) {
@@ -418,17 +420,18 @@ func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T) ([]bool, error) {
 
 // TTLOf returns m's remaining time to live, or NoKey when m is not a live
 // member.
-func (s *TTLSet[T]) TTLOf(ctx context.Context, m T) (time.Duration, error) {
+func (s *TTLSet[T]) TTLOf(ctx context.Context, m T) (_ time.Duration, err error) {
+	defer s.wrap("TTLOf", &err)
 	if err := s.ready(); err != nil {
-		return 0, s.opErr("TTLOf", err)
+		return 0, err
 	}
 	enc, err := s.core().encodeAll([]T{m}, 0)
 	if err != nil {
-		return 0, s.opErr("TTLOf", err)
+		return 0, err
 	}
 	ms, err := s.scriptInt(ctx, ttlOf, false, enc)
 	if err != nil {
-		return 0, s.opErr("TTLOf", err)
+		return 0, err
 	}
 	if ms < 0 {
 		return NoKey, nil
@@ -441,32 +444,33 @@ func (s *TTLSet[T]) TTLOf(ctx context.Context, m T) (time.Duration, error) {
 
 // Size returns the number of live members, without reading them
 // (ZCOUNT: O(log N)).
-func (s *TTLSet[T]) Size(ctx context.Context) (int64, error) {
+func (s *TTLSet[T]) Size(ctx context.Context) (_ int64, err error) {
+	defer s.wrap("Size", &err)
 	if err := s.ready(); err != nil {
-		return 0, s.opErr("Size", err)
+		return 0, err
 	}
-	n, err := s.scriptInt(ctx, ttlSize, false, nil)
-	return n, s.opErr("Size", err)
+	return s.scriptInt(ctx, ttlSize, false, nil)
 }
 
 // Purge removes every expired member now and returns how many.
-func (s *TTLSet[T]) Purge(ctx context.Context) (int64, error) {
+func (s *TTLSet[T]) Purge(ctx context.Context) (_ int64, err error) {
+	defer s.wrap("Purge", &err)
 	if err := s.ready(); err != nil {
-		return 0, s.opErr("Purge", err)
+		return 0, err
 	}
-	n, err := s.scriptInt(ctx, ttlPurge, true, nil)
-	return n, s.opErr("Purge", err)
+	return s.scriptInt(ctx, ttlPurge, true, nil)
 }
 
 // Clear deletes the set (UNLINK).
-func (s *TTLSet[T]) Clear(ctx context.Context) error {
+func (s *TTLSet[T]) Clear(ctx context.Context) (err error) {
+	defer s.wrap("Clear", &err)
 	if err := s.ready(); err != nil {
-		return s.opErr("Clear", err)
+		return err
 	}
-	_, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+	_, err = s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
 		return rueidis.Commands{b.Unlink().Key(s.key).Build()}
 	})
-	return s.opErr("Clear", err)
+	return err
 }
 
 // membersRaw reads the live members of key in one script (ZRANGE BYSCORE:
@@ -487,16 +491,16 @@ func (cm *ConnectionManager) ttlMembersRaw(ctx context.Context, key string) ([]s
 // Members returns every live member, read atomically in one reply. Members
 // that do not decode are reported in an error wrapping ErrDecode, beside
 // the others.
-func (s *TTLSet[T]) Members(ctx context.Context) ([]T, error) {
+func (s *TTLSet[T]) Members(ctx context.Context) (_ []T, err error) {
+	defer s.wrap("Members", &err)
 	if err := s.ready(); err != nil {
-		return nil, s.opErr("Members", err)
+		return nil, err
 	}
 	raw, err := s.cm.ttlMembersRaw(ctx, s.key)
 	if err != nil {
-		return nil, s.opErr("Members", err)
+		return nil, err
 	}
-	out, err := s.core().decode(raw)
-	return out, s.opErr("Members", err)
+	return s.core().decode(raw)
 }
 
 // All iterates over the live members (read as Members does). A member
@@ -559,13 +563,13 @@ func (s *TTLSet[T]) algebra(ctx context.Context, op algebraOp, others []TTLSetAP
 	return combine(ctx, op, append([]string{s.key}, keys...), s.cm.ttlMembersRaw)
 }
 
-func (s *TTLSet[T]) algebraDecoded(ctx context.Context, name string, op algebraOp, others []TTLSetAPI[T]) ([]T, error) {
+func (s *TTLSet[T]) algebraDecoded(ctx context.Context, name string, op algebraOp, others []TTLSetAPI[T]) (_ []T, err error) {
+	defer s.wrap(name, &err)
 	raw, err := s.algebra(ctx, op, others)
 	if err != nil {
-		return nil, s.opErr(name, err)
+		return nil, err
 	}
-	out, err := s.core().decode(raw)
-	return out, s.opErr(name, err)
+	return s.core().decode(raw)
 }
 
 // Union returns the live members of the receiver and of every other set.
@@ -587,14 +591,14 @@ func (s *TTLSet[T]) Diff(ctx context.Context, others ...TTLSetAPI[T]) ([]T, erro
 
 // IntersectSize returns the number of live members of the receiver that
 // are live in every other set, at most limit when limit > 0.
-func (s *TTLSet[T]) IntersectSize(ctx context.Context, limit int64, others ...TTLSetAPI[T]) (int64, error) {
-	const name = "IntersectSize"
+func (s *TTLSet[T]) IntersectSize(ctx context.Context, limit int64, others ...TTLSetAPI[T]) (_ int64, err error) {
+	defer s.wrap("IntersectSize", &err)
 	if limit < 0 {
-		return 0, s.opErr(name, invalidArg("limit %d is negative", limit))
+		return 0, invalidArg("limit %d is negative", limit)
 	}
 	raw, err := s.algebra(ctx, opInter, others)
 	if err != nil {
-		return 0, s.opErr(name, err)
+		return 0, err
 	}
 	n := int64(len(raw))
 	if limit > 0 && n > limit {

@@ -1,8 +1,10 @@
 // Command setgen generates strongly typed, Redis-backed sets.
 //
-// Put a go:generate line directly above a type and run go generate:
+// Install it as a tool of your module (go get -tool
+// github.com/setgen/setgen/cmd/setgen), put a go:generate line directly
+// above a type and run go generate:
 //
-//	//go:generate go run github.com/setgen/setgen/cmd/setgen -type=User -mock
+//	//go:generate go tool setgen -type=User -mock
 //	type User struct {
 //		ID   string `msgpack:"id"`
 //		Name string `msgpack:"name"`
@@ -39,77 +41,32 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/setgen/setgen/gen"
 )
 
 func main() {
-	log.SetFlags(0)
-	log.SetPrefix("setgen: ")
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("setgen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	typeNames := fs.String("type", "", "comma-separated list of type names (default: the type below the go:generate line)")
-	mock := fs.Bool("mock", false, "also write a gomock mock of each set's interface into <pkg>mock/")
-	output := fs.String("output", "", "write every set into this file instead of <t>_set.go")
-	tag := fs.String("tag", "msgpack", "the struct tag that names fields: msgpack or json")
-	ttl := fs.Bool("ttl", false, "also generate <T>TTLSet, a set whose members each expire on their own")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: setgen [-type T1,T2] [-mock] [-ttl] [-output file] [-tag msgpack|json] [directory]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+// run is the command: it parses args (reading go generate's GOFILE and
+// GOLINE through getenv), generates and writes the files, and returns the
+// exit status.
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := gen.ParseArgs(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) || errors.Is(err, gen.ErrUsage) {
 		return 2
-	}
-	if fs.NArg() > 1 {
-		fs.Usage()
-		return 2
-	}
-	if *tag != "msgpack" && *tag != "json" {
-		fmt.Fprintf(stderr, "setgen: -tag %q: want msgpack or json\n", *tag)
-		fs.Usage()
-		return 2
-	}
-	cfg := gen.Config{Dir: ".", Mock: *mock, Output: *output, Tag: *tag, TTL: *ttl}
-	if fs.NArg() == 1 {
-		cfg.Dir = fs.Arg(0)
-	}
-	if *typeNames != "" {
-		for _, t := range strings.Split(*typeNames, ",") {
-			t = strings.TrimSpace(t)
-			if t == "" {
-				fmt.Fprintln(stderr, "setgen: -type has an empty name")
-				fs.Usage()
-				return 2
-			}
-			cfg.Types = append(cfg.Types, t)
-		}
-	} else {
-		cfg.File = os.Getenv("GOFILE")
-		line, err := strconv.Atoi(os.Getenv("GOLINE"))
-		if cfg.File == "" || err != nil {
-			fmt.Fprintln(stderr, "setgen: -type is required outside go generate")
-			fs.Usage()
-			return 2
-		}
-		cfg.Line = line
 	}
 	files, err := gen.Generate(cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "setgen: %v\n", err)
-		return 1
+	if err == nil {
+		_, err = gen.Write(files)
 	}
-	if _, err := gen.Write(files); err != nil {
+	if err != nil {
 		fmt.Fprintf(stderr, "setgen: %v\n", err)
 		return 1
 	}
