@@ -38,6 +38,13 @@ var (
 	ErrPartial = errors.New("setgen: applied in part")
 )
 
+// wrapOp wraps *err, if set, in an OpError naming set, key and op.
+func wrapOp(err *error, set, key, op string) {
+	if *err != nil {
+		*err = &OpError{Set: set, Key: key, Op: op, Err: *err}
+	}
+}
+
 // OpError is the error returned by every set method. It names the set's
 // type, its key and the operation, and wraps the cause.
 type OpError struct {

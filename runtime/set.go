@@ -86,20 +86,16 @@ func (s *Set[T]) Manager() *ConnectionManager {
 // wrap names the operation and the set in *err, if set: deferred by each
 // method, so every error it returns says where it came from.
 func (s *Set[T]) wrap(op string, err *error) {
-	if *err != nil {
-		*err = s.opErr(op, *err)
+	if s == nil {
+		wrapOp(err, setName[T](), "", op)
+	} else {
+		wrapOp(err, s.name, s.key, op)
 	}
 }
 
 func (s *Set[T]) opErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	name, key := setName[T](), ""
-	if s != nil {
-		name, key = s.name, s.key
-	}
-	return &OpError{Set: name, Key: key, Op: op, Err: err}
+	s.wrap(op, &err)
+	return err
 }
 
 func (s *Set[T]) ready() error {
@@ -177,23 +173,39 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 	if err := s.ready(); err != nil {
 		return 0, err
 	}
-	if len(members) == 0 {
+	return s.cm.writeOverlapped(ctx, s.key, len(members), batchSize,
+		func(start, end int) ([]string, error) { return s.encodeAll(members[start:end], start) },
+		func(ctx context.Context, enc []string, fence bool) (int64, error) {
+			return s.cm.sendBatches(ctx, s.key, add, enc, fence)
+		})
+}
+
+// writeOverlapped writes n members to key: encode(start, end) encodes
+// members[start:end], send sends encoded members in batches and returns
+// what the server counted. A large input is encoded overlapChunk members
+// at a time, each chunk sent while the next is encoded (up to
+// overlapWindow in flight), then fenced once at the end (see
+// ConnectionManager); a small one is sent fenced. send batches by batch
+// members (one command or script each). A write that stops after
+// some batches were acknowledged returns their count and an error
+// wrapping ErrPartial.
+func (cm *ConnectionManager) writeOverlapped(ctx context.Context, key string, n, batch int,
+	encode func(start, end int) ([]string, error),
+	send func(ctx context.Context, enc []string, fence bool) (int64, error)) (int64, error) {
+	if n == 0 {
 		return 0, nil
 	}
-	if len(members) <= overlapChunk {
-		enc, err := s.encodeAll(members, 0)
+	if n <= overlapChunk {
+		enc, err := encode(0, n)
 		if err != nil {
 			return 0, err
 		}
-		n, err := s.cm.addRaw(ctx, s.key, add, enc)
-		if err != nil && len(members) > batchSize {
-			err = partial(n, err)
+		got, err := send(ctx, enc, true)
+		if err != nil && n > batch { // several batches: some may have been applied
+			err = partial(got, err)
 		}
-		return n, err
+		return got, err
 	}
-	// Large inputs: encode the next chunk while earlier ones are in flight
-	// (up to overlapWindow of them), then fence once at the end (see
-	// ConnectionManager).
 	type sent struct {
 		n   int64
 		err error
@@ -212,8 +224,8 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 			failed = r.err
 		}
 	}
-	for start := 0; start < len(members) && failed == nil; start += overlapChunk {
-		enc, err := s.encodeAll(members[start:min(len(members), start+overlapChunk)], start)
+	for start := 0; start < n && failed == nil; start += overlapChunk {
+		enc, err := encode(start, min(n, start+overlapChunk))
 		if err != nil {
 			failed = err
 			break
@@ -224,7 +236,7 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 		ch := make(chan sent, 1)
 		sentAny = true
 		go func() {
-			n, err := s.cm.sendBatches(ctx, s.key, add, enc, false)
+			n, err := send(ctx, enc, false)
 			ch <- sent{n, err}
 		}()
 		inflight = append(inflight, ch)
@@ -238,9 +250,9 @@ func (s *Set[T]) addOrRemove(ctx context.Context, add bool, members []T) (int64,
 		}
 		return total, failed
 	}
-	if s.cm.cacheOn {
-		if err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
-			return s.cm.client.Do(ctx, s.b().Exists().Key(s.key).Build()).Error()
+	if cm.cacheOn {
+		if err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
+			return cm.client.Do(ctx, cm.client.B().Exists().Key(key).Build()).Error()
 		}); err != nil {
 			return total, err
 		}

@@ -19,8 +19,11 @@ import (
 // sorted set scored by each member's expiry, in milliseconds of the
 // server's clock, so that expiry never depends on the client's clock.
 // Writes run as Lua scripts that read the server's TIME; each removes a
-// bounded number of expired members as it goes, and sets the key to
-// expire with its last member, so an abandoned set leaves nothing behind.
+// bounded number of expired members as it goes (twice as many as it
+// carries, at least 100, so that under steady writes of short-lived
+// members garbage is removed faster than it is made and memory stays
+// flat), and sets the key to expire with its last member, so an abandoned
+// set leaves nothing behind.
 // Expired members are never returned by any read. Cached Contains keeps the
 // member's expiry and compares it with the server's clock as estimated
 // here, so a cached answer turns false when the member expires, with no
@@ -36,7 +39,8 @@ type TTLSet[T any] struct {
 	plain *Set[T] // the same key seen as a plain set: its encoding helpers and buffers
 }
 
-// cleanupPerWrite bounds how many expired members one write removes.
+// cleanupPerWrite is how many expired members one write removes at least;
+// a write of n members removes up to 2n.
 const cleanupPerWrite = 100
 
 // NewTTLSet returns the TTL set stored at key (Options.KeyPrefix is
@@ -61,20 +65,16 @@ func (s *TTLSet[T]) ready() error {
 
 // wrap is Set.wrap.
 func (s *TTLSet[T]) wrap(op string, err *error) {
-	if *err != nil {
-		*err = s.opErr(op, *err)
+	if s == nil {
+		wrapOp(err, ttlSetName[T](), "", op)
+	} else {
+		wrapOp(err, s.name, s.key, op)
 	}
 }
 
 func (s *TTLSet[T]) opErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	name, key := ttlSetName[T](), ""
-	if s != nil {
-		name, key = s.name, s.key
-	}
-	return &OpError{Set: name, Key: key, Op: op, Err: err}
+	s.wrap(op, &err)
+	return err
 }
 
 func ttlSetName[T any]() string {
@@ -107,28 +107,51 @@ const ttlPrelude = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
-var ttlEpilogue = `
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ` + strconv.Itoa(cleanupPerWrite) + `)
+// ttlCleanup removes a bounded number of expired members.
+var ttlCleanup = `
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, math.max(` + strconv.Itoa(cleanupPerWrite) + `, 2 * #ARGV))
 if #dead > 0 then redis.call('ZREM', KEYS[1], unpack(dead)) end
+`
+
+// ttlExpireKey makes the key expire with its last member.
+const ttlExpireKey = `
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if #last > 0 then redis.call('PEXPIREAT', KEYS[1], last[2]) end
 `
 
+// ttlEpilogue ends every write.
+var ttlEpilogue = ttlCleanup + ttlExpireKey
+
+// ttlBatch is how many members one write script carries: as many as the
+// server's Lua stack takes in one unpack (8,000 values: a score and a
+// member each), with room to spare.
+const ttlBatch = 2000
+
 var (
-	ttlAdd = newScript(ttlPrelude + `
+	// ttlAdd cleans up first; then, when no expired member is left (the
+	// common case), every member present is live and ZADD's count of new
+	// members is the count of members that were not live. Otherwise
+	// ZMSCORE tells which were.
+	ttlAdd = newScript(ttlPrelude + ttlCleanup + `
 local exp = now + tonumber(ARGV[1])
-local old = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, 2))
-local fresh = 0
 local args = {}
-local seen = {}
 for i = 2, #ARGV do
-  local o = old[i - 1]
-  if ((not o) or tonumber(o) <= now) and not seen[ARGV[i]] then fresh = fresh + 1 end
-  seen[ARGV[i]] = true
   args[#args + 1] = exp
   args[#args + 1] = ARGV[i]
 end
-redis.call('ZADD', KEYS[1], unpack(args))` + ttlEpilogue + `
+local fresh = 0
+if redis.call('ZCOUNT', KEYS[1], '-inf', now) == 0 then
+  fresh = redis.call('ZADD', KEYS[1], unpack(args))
+else
+  local old = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, 2))
+  local seen = {}
+  for i = 2, #ARGV do
+    local o = old[i - 1]
+    if ((not o) or tonumber(o) <= now) and not seen[ARGV[i]] then fresh = fresh + 1 end
+    seen[ARGV[i]] = true
+  end
+  redis.call('ZADD', KEYS[1], unpack(args))
+end` + ttlExpireKey + `
 return fresh`)
 	ttlRemove = newScript(ttlPrelude + `
 local old = redis.call('ZMSCORE', KEYS[1], unpack(ARGV))
@@ -149,6 +172,44 @@ return n`)
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')`)
 	ttlMembers = newScript(ttlPrelude + `
 return redis.call('ZRANGE', KEYS[1], '(' .. now, '+inf', 'BYSCORE')`)
+	// ttlAlgebra computes, on the server, the union (ARGV[1] 0),
+	// intersection (1) or difference (2) of the live members of KEYS (one
+	// slot): the members, or, when ARGV[2] is not negative, their number
+	// (at most ARGV[2] when it is positive). ZMSCORE goes 2,000 members at
+	// a time (the Lua stack's unpack limit).
+	ttlAlgebra = newScript(ttlPrelude + `
+local op, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local acc = redis.call('ZRANGE', KEYS[1], '(' .. now, '+inf', 'BYSCORE')
+if op == 0 then
+  local seen = {}
+  for _, m in ipairs(acc) do seen[m] = true end
+  for i = 2, #KEYS do
+    for _, m in ipairs(redis.call('ZRANGE', KEYS[i], '(' .. now, '+inf', 'BYSCORE')) do
+      if not seen[m] then
+        seen[m] = true
+        acc[#acc + 1] = m
+      end
+    end
+  end
+else
+  for i = 2, #KEYS do
+    if #acc == 0 then break end
+    local keep = {}
+    for j = 1, #acc, 2000 do
+      local last = math.min(j + 1999, #acc)
+      local scores = redis.call('ZMSCORE', KEYS[i], unpack(acc, j, last))
+      for k = j, last do
+        local sc = scores[k - j + 1]
+        local live = sc and tonumber(sc) > now
+        if (op == 1) == live then keep[#keep + 1] = acc[k] end
+      end
+    end
+    acc = keep
+  end
+end
+if limit < 0 then return acc end
+if limit > 0 and #acc > limit then return limit end
+return #acc`)
 	ttlOf = newScript(ttlPrelude + `
 local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if (not s) or tonumber(s) <= now then return -2 end
@@ -167,16 +228,27 @@ func newScript(src string) *script {
 }
 
 func (sc *script) build(b rueidis.Builder, eval bool, key string, args []string) rueidis.Completed {
+	return sc.buildKeys(b, eval, []string{key}, args)
+}
+
+func (sc *script) buildKeys(b rueidis.Builder, eval bool, keys, args []string) rueidis.Completed {
 	if eval {
-		return b.Eval().Script(sc.src).Numkeys(1).Key(key).Arg(args...).Build()
+		return b.Eval().Script(sc.src).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
 	}
-	return b.Evalsha().Sha1(sc.sha).Numkeys(1).Key(key).Arg(args...).Build()
+	return b.Evalsha().Sha1(sc.sha).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
 }
 
 // run runs sc on key in one attempt; write scripts go with the fence.
 func (cm *ConnectionManager) run(ctx context.Context, sc *script, write bool, key string, args []string) (rueidis.RedisResult, error) {
+	return cm.runKeys(ctx, sc, write, []string{key}, args)
+}
+
+// runKeys is run on several keys (of one slot); a write is fenced on the
+// first.
+func (cm *ConnectionManager) runKeys(ctx context.Context, sc *script, write bool, keys, args []string) (rueidis.RedisResult, error) {
+	key := keys[0]
 	do := func(eval bool) (rueidis.RedisResult, error) {
-		cmd := sc.build(cm.client.B(), eval, key, args)
+		cmd := sc.buildKeys(cm.client.B(), eval, keys, args)
 		if write {
 			res, err := cm.doFenced(ctx, key, rueidis.Commands{cmd})
 			if err != nil {
@@ -232,10 +304,6 @@ func (s *TTLSet[T]) write(ctx context.Context, sc *script, ttl time.Duration, wi
 	if len(members) == 0 {
 		return 0, nil
 	}
-	enc, err := s.core().encodeAll(members, 0)
-	if err != nil {
-		return 0, err
-	}
 	var arg0 []string
 	if withTTL {
 		ms := int64(ttl / time.Millisecond)
@@ -244,17 +312,26 @@ func (s *TTLSet[T]) write(ctx context.Context, sc *script, ttl time.Duration, wi
 		}
 		arg0 = []string{strconv.FormatInt(ms, 10)}
 	}
-	// Batches of 1,000 members, up to 256 scripts a pipeline, fenced.
+	return s.cm.writeOverlapped(ctx, s.key, len(members), ttlBatch,
+		func(start, end int) ([]string, error) { return s.core().encodeAll(members[start:end], start) },
+		func(ctx context.Context, enc []string, fence bool) (int64, error) {
+			return s.cm.runBatches(ctx, sc, s.key, arg0, enc, fence)
+		})
+}
+
+// runBatches runs sc on key once per ttlBatch members of enc (each after
+// arg0), up to pipelineSize scripts a pipeline, and sums the replies.
+func (cm *ConnectionManager) runBatches(ctx context.Context, sc *script, key string, arg0, enc []string, fence bool) (int64, error) {
 	var total int64
-	for start := 0; start < len(enc); start += batchSize * pipelineSize {
-		chunk := enc[start:min(len(enc), start+batchSize*pipelineSize)]
-		var argss [][]string
-		for i := 0; i < len(chunk); i += batchSize {
-			argss = append(argss, append(slices.Clip(arg0), chunk[i:min(len(chunk), i+batchSize)]...))
+	for start := 0; start < len(enc); start += ttlBatch * pipelineSize {
+		chunk := enc[start:min(len(enc), start+ttlBatch*pipelineSize)]
+		argss := make([][]string, 0, (len(chunk)+ttlBatch-1)/ttlBatch)
+		for i := 0; i < len(chunk); i += ttlBatch {
+			argss = append(argss, append(slices.Clip(arg0), chunk[i:min(len(chunk), i+ttlBatch)]...))
 		}
 		var n int64
-		err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
-			res, err := s.cm.runAll(ctx, sc, s.key, argss)
+		err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
+			res, err := cm.runAll(ctx, sc, key, argss, fence)
 			if err != nil {
 				return err
 			}
@@ -262,9 +339,6 @@ func (s *TTLSet[T]) write(ctx context.Context, sc *script, ttl time.Duration, wi
 			return err
 		})
 		if err != nil {
-			if len(enc) > batchSize {
-				err = partial(total, err)
-			}
 			return total, err
 		}
 		total += n
@@ -274,13 +348,14 @@ func (s *TTLSet[T]) write(ctx context.Context, sc *script, ttl time.Duration, wi
 
 // runAll runs sc once per argument list, in one fenced pipeline; scripts
 // the server did not have (NOSCRIPT) are sent again as EVAL.
-func (cm *ConnectionManager) runAll(ctx context.Context, sc *script, key string, argss [][]string) ([]rueidis.RedisResult, error) {
+func (cm *ConnectionManager) runAll(ctx context.Context, sc *script, key string, argss [][]string, fence bool) ([]rueidis.RedisResult, error) {
+	fence = fence && cm.cacheOn
 	b := cm.client.B()
 	cmds := make(rueidis.Commands, len(argss))
 	for i, args := range argss {
 		cmds[i] = sc.build(b, false, key, args)
 	}
-	if cm.cacheOn {
+	if fence {
 		cmds = append(cmds, b.Exists().Key(key).Build())
 	}
 	res := cm.client.DoMulti(ctx, cmds...)
@@ -295,14 +370,14 @@ func (cm *ConnectionManager) runAll(ctx context.Context, sc *script, key string,
 		for _, i := range again {
 			cmds = append(cmds, sc.build(b, true, key, argss[i]))
 		}
-		if cm.cacheOn {
+		if fence {
 			cmds = append(cmds, b.Exists().Key(key).Build())
 		}
 		res2 := cm.client.DoMulti(ctx, cmds...)
 		for j, i := range again {
 			res[i] = res2[j]
 		}
-		if cm.cacheOn {
+		if fence {
 			res[len(res)-1] = res2[len(res2)-1]
 		}
 	}
@@ -549,23 +624,54 @@ func (s *TTLSet[T]) ttlKeysOf(others []TTLSetAPI[T]) ([]string, error) {
 	})
 }
 
-// algebra computes op over the live members of the receiver and others,
-// in the client (not atomic: each set is read in one reply, one after the
-// other).
-func (s *TTLSet[T]) algebra(ctx context.Context, op algebraOp, others []TTLSetAPI[T]) ([]string, error) {
+// algebra computes op over the live members of the receiver and others:
+// in one script on the server when the keys share a slot (always, on a
+// single server), atomic; else in the client, each set read in one reply,
+// one after the other (not atomic). With count it returns no members, only
+// their number (at most limit when limit > 0).
+func (s *TTLSet[T]) algebra(ctx context.Context, op algebraOp, others []TTLSetAPI[T], count bool, limit int64) ([]string, int64, error) {
 	if err := s.ready(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	keys, err := s.ttlKeysOf(others)
+	okeys, err := s.ttlKeysOf(others)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return combine(ctx, op, append([]string{s.key}, keys...), s.cm.ttlMembersRaw)
+	keys := append([]string{s.key}, okeys...)
+	if !s.cm.serverSide(keys) {
+		raw, err := combine(ctx, op, keys, s.cm.ttlMembersRaw)
+		n := int64(len(raw))
+		if limit > 0 && n > limit {
+			n = limit
+		}
+		return raw, n, err
+	}
+	mode := "-1"
+	if count {
+		mode = strconv.FormatInt(limit, 10)
+	}
+	var (
+		raw []string
+		n   int64
+	)
+	err = s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
+		r, err := s.cm.runKeys(ctx, ttlAlgebra, false, keys, []string{strconv.Itoa(int(op)), mode})
+		if err != nil {
+			return err
+		}
+		if count {
+			n, err = r.AsInt64()
+		} else {
+			raw, err = r.AsStrSlice()
+		}
+		return err
+	})
+	return raw, n, err
 }
 
 func (s *TTLSet[T]) algebraDecoded(ctx context.Context, name string, op algebraOp, others []TTLSetAPI[T]) (_ []T, err error) {
 	defer s.wrap(name, &err)
-	raw, err := s.algebra(ctx, op, others)
+	raw, _, err := s.algebra(ctx, op, others, false, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -596,13 +702,6 @@ func (s *TTLSet[T]) IntersectSize(ctx context.Context, limit int64, others ...TT
 	if limit < 0 {
 		return 0, invalidArg("limit %d is negative", limit)
 	}
-	raw, err := s.algebra(ctx, opInter, others)
-	if err != nil {
-		return 0, err
-	}
-	n := int64(len(raw))
-	if limit > 0 && n > limit {
-		n = limit
-	}
-	return n, nil
+	_, n, err := s.algebra(ctx, opInter, others, true, limit)
+	return n, err
 }

@@ -187,6 +187,25 @@ func TestTTLSetBoundedCleanup(t *testing.T) {
 	if _, err := s.Purge(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Members stored but expired count as added again, whether the write's
+	// cleanup removed them first (the first 100) or not (ZMSCORE tells).
+	expired := make([]string, 300)
+	for i := range expired {
+		expired[i] = "e" + strconv.Itoa(i)
+	}
+	if _, err := s.Add(ctx, time.Millisecond, expired...); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if n, err := s.Add(ctx, time.Hour, append(expired, "new")...); err != nil || n != 301 {
+		t.Fatalf("Add of 300 expired members and a new one = %d, %v; want 301", n, err)
+	}
+	if n, err := s.Add(ctx, time.Hour, append(expired, "new")...); err != nil || n != 0 {
+		t.Fatalf("Add of the same 301 live members = %d, %v; want 0", n, err)
+	}
+	if err := s.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
 	// A member given twice in one call counts once, as SADD/SREM count.
 	if n, err := s.Add(ctx, time.Hour, "dup", "dup", "other"); err != nil || n != 2 {
 		t.Fatalf("Add with a duplicate = %d, %v; want 2", n, err)
@@ -200,6 +219,95 @@ func TestTTLSetBoundedCleanup(t *testing.T) {
 	}
 	if d, err := s.TTLOf(ctx, "forever"); err != nil || d < 100*365*24*time.Hour {
 		t.Fatalf("TTLOf(forever) = %v, %v", d, err)
+	}
+}
+
+// TestTTLSetChurnMemoryFlat: steady writes of short-lived members leave
+// a bounded number stored. Each write of k members removes up to 2k
+// expired ones, so garbage cannot build up: with writes at least 10 ms
+// apart and a ttl of 50 ms, at most 6 writes' members are live at once,
+// and the expired ones stored never exceed what was live (they are what a
+// pause let expire). Without the proportional cleanup (100 a write), the
+// set would grow by 100 members a write.
+func TestTTLSetChurnMemoryFlat(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	cm := newManager(t, srv, nil)
+	ctx := ctxT(t)
+	s := runtime.NewTTLSet[string](cm, "test.StrTTLSet", "churn", strCodec{})
+	const (
+		k      = 200
+		writes = 150
+		ttl    = 50 * time.Millisecond
+		gap    = 10 * time.Millisecond
+		live   = 6 * k // writes in one ttl window, at most
+	)
+	var maxCard int
+	var mem []string
+	for w := range writes {
+		batch := make([]string, k)
+		for i := range batch {
+			batch[i] = "w" + strconv.Itoa(w) + ":" + strconv.Itoa(i)
+		}
+		if _, err := s.Add(ctx, ttl, batch...); err != nil {
+			t.Fatal(err)
+		}
+		card, _ := strconv.Atoi(ttlServerCLI(t, srv, "ZCARD", "churn"))
+		maxCard = max(maxCard, card)
+		if card > 2*live+k {
+			t.Fatalf("after write %d, %d members stored; at most %d can be live and as many expired", w, card, live)
+		}
+		if w%50 == 0 || w == writes-1 {
+			mem = append(mem, ttlServerCLI(t, srv, "MEMORY", "USAGE", "churn"))
+		}
+		time.Sleep(gap)
+	}
+	t.Logf("%d writes of %d members living %v, %v apart: at most %d stored (bound %d); MEMORY USAGE of the key every 50 writes: %v bytes",
+		writes, k, ttl, gap, maxCard, 2*live+k, mem)
+}
+
+// TestTTLSetLargeAlgebra: the server-side algebra over sets larger than
+// one ZMSCORE batch (2,000 members), with expired members among them.
+func TestTTLSetLargeAlgebra(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	cm := newManager(t, srv, nil)
+	ctx := ctxT(t)
+	a := runtime.NewTTLSet[string](cm, "test.StrTTLSet", "big:a", strCodec{})
+	b := runtime.NewTTLSet[string](cm, "test.StrTTLSet", "big:b", strCodec{})
+	members := func(from, to int) []string {
+		out := make([]string, 0, to-from)
+		for i := from; i < to; i++ {
+			out = append(out, strconv.Itoa(i))
+		}
+		return out
+	}
+	// a: 0..4999 live; b: 2500..7499, of which 2500..3499 expired.
+	if _, err := a.Add(ctx, time.Hour, members(0, 5000)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Add(ctx, time.Millisecond, members(2500, 3500)...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Add(ctx, time.Hour, members(3500, 7500)...); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	inter, err := a.Intersect(ctx, b)
+	if err != nil || !slices.Equal(sorted(inter), sorted(members(3500, 5000))) {
+		t.Fatalf("Intersect = %d members, %v; want 3500..4999", len(inter), err)
+	}
+	diff, err := a.Diff(ctx, b)
+	if err != nil || !slices.Equal(sorted(diff), sorted(members(0, 3500))) {
+		t.Fatalf("Diff = %d members, %v; want 0..3499", len(diff), err)
+	}
+	union, err := a.Union(ctx, b)
+	if err != nil || !slices.Equal(sorted(union), sorted(slices.Concat(members(0, 2500), members(2500, 3500), members(3500, 7500)))) {
+		t.Fatalf("Union = %d members, %v; want 0..7499", len(union), err)
+	}
+	if n, err := a.IntersectSize(ctx, 0, b); err != nil || n != 1500 {
+		t.Fatalf("IntersectSize = %d, %v; want 1500", n, err)
+	}
+	if n, err := a.IntersectSize(ctx, 100, b); err != nil || n != 100 {
+		t.Fatalf("IntersectSize(limit 100) = %d, %v; want 100", n, err)
 	}
 }
 

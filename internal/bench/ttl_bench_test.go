@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/setgen/setgen/internal/redistest"
 	"github.com/setgen/setgen/runtime"
 )
@@ -77,6 +79,50 @@ func BenchmarkTTL(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+	// The floor: the same members, pre-encoded, as plain pipelined SADD and
+	// ZADD commands of 1,000 members (no script, no encoding): what the
+	// server's set and sorted-set inserts cost.
+	var codec userCodec
+	enc := make([]string, len(many))
+	for i := range many {
+		m, err := codec.Append(nil, &many[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc[i] = string(m)
+	}
+	raw := func(b *testing.B, key string, build func(batch []string) rueidis.Completed) {
+		c := cm.Client()
+		for b.Loop() {
+			b.StopTimer()
+			del(key)
+			b.StartTimer()
+			cmds := make(rueidis.Commands, 0, len(enc)/1000)
+			for i := 0; i < len(enc); i += 1000 {
+				cmds = append(cmds, build(enc[i:min(len(enc), i+1000)]))
+			}
+			for _, r := range c.DoMulti(ctx, cmds...) {
+				if err := r.Error(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.Run("Add100k/raw-SADD-preencoded", func(b *testing.B) {
+		raw(b, "rawsadd", func(batch []string) rueidis.Completed {
+			return cm.Client().B().Sadd().Key("rawsadd").Member(batch...).Build()
+		})
+	})
+	b.Run("Add100k/raw-ZADD-preencoded", func(b *testing.B) {
+		exp := float64(time.Now().Add(time.Hour).UnixMilli())
+		raw(b, "rawzadd", func(batch []string) rueidis.Completed {
+			z := cm.Client().B().Zadd().Key("rawzadd").ScoreMember()
+			for _, m := range batch {
+				z = z.ScoreMember(exp, m)
+			}
+			return z.Build()
+		})
 	})
 	b.Run("Memory", func(b *testing.B) {
 		c := cm.Client()
