@@ -1,6 +1,7 @@
 # setgen — typed, Redis-backed sets for Go.
 #
-#   make test    install redis-server and python3-msgpack if missing, vet, run every test with -race
+#   make test    install redis-server, valkey-server and python3-msgpack if missing, vet, run every
+#                test with -race against Redis, then the integration suite again against Valkey
 #   make test-short  the unit tests only, in seconds (no servers)
 #   make demo    run the examples end to end (REDIS_URL, or an embedded Redis)
 #   make bench   run the benchmarks against a real redis-server
@@ -10,9 +11,15 @@ TIMEOUT ?= 25m
 
 .PHONY: test test-short demo bench bench-pairs generate check-fmt redis-server
 
+# The packages whose tests talk to a server, run again against Valkey.
+SERVER_PKGS = ./runtime/... ./internal/testtypes ./examples/...
+
 test: redis-server check-fmt
 	$(GO) vet ./...
+	@echo "== every package against $$(redis-server --version | cut -d' ' -f1-3)"
 	$(GO) test -race -count=1 -timeout $(TIMEOUT) ./...
+	@echo "== the integration suite against $$(valkey-server --version | cut -d' ' -f1-3)"
+	SETGEN_TEST_SERVER=valkey-server $(GO) test -race -count=1 -timeout $(TIMEOUT) $(SERVER_PKGS)
 
 # The fast tier: unit tests only (no redis-server, no generated module).
 test-short: check-fmt
@@ -44,19 +51,29 @@ check-fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# redis-server and redis-cli, and Python's msgpack and redis modules (for
-# the interop test of the README's Python snippet), come from Debian's
-# packages.
-DEB_PACKAGES = redis-server redis-tools python3 python3-msgpack python3-redis
+# redis-server, redis-cli and redis-sentinel, and Python's msgpack and
+# redis modules (for the interop test of the README's Python snippet), come
+# from Debian's packages; valkey-server 8 from bookworm-backports, which
+# this target adds as a package source when it is missing.
+DEB_PACKAGES = redis-server redis-tools redis-sentinel python3 python3-msgpack python3-redis
+BACKPORTS_PACKAGES = valkey-server valkey-tools
+BACKPORTS_SOURCE = /etc/apt/sources.list.d/setgen-bookworm-backports.sources
 
 redis-server:
 	@if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 || \
+		! command -v redis-sentinel >/dev/null 2>&1 || ! command -v valkey-server >/dev/null 2>&1 || \
 		! /usr/bin/python3 -c 'import msgpack, redis' >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing $(DEB_PACKAGES) (apt-get)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+			echo "installing $(DEB_PACKAGES) and, from bookworm-backports, $(BACKPORTS_PACKAGES) (apt-get)"; \
+			if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then \
+				printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > $(BACKPORTS_SOURCE); \
+			fi; \
+			apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports $(BACKPORTS_PACKAGES) >/dev/null; \
 		else \
-			echo "missing test dependencies: install them (sudo apt-get install -y $(DEB_PACKAGES)) and run make test again"; exit 1; \
+			echo "missing test dependencies: install them (sudo apt-get install -y $(DEB_PACKAGES); valkey-server 8 from bookworm-backports) and run make test again"; exit 1; \
 		fi; \
 	fi
 	@redis-server --version
+	@valkey-server --version

@@ -243,7 +243,10 @@ func testClusterHealth(t *testing.T, c *redistest.Cluster, cm *runtime.Connectio
 	if roles["master"] != masters || roles["slave"] != replicas {
 		t.Errorf("roles %v, want %d master and %d slave", roles, masters, replicas)
 	}
-	if h.ConnectionPool.Nodes != masters+replicas || h.LatencyMS <= 0 || !strings.HasPrefix(h.Server.Version, "7.") ||
+	if name, version := testServer(); h.Server.Name != name || !strings.HasPrefix(h.Server.Version, version) {
+		t.Errorf("Health server %+v, want %s %s*", h.Server, name, version)
+	}
+	if h.ConnectionPool.Nodes != masters+replicas || h.LatencyMS <= 0 ||
 		h.Server.ConnectedClients < int64(masters+replicas) || h.Server.UsedMemory <= 0 {
 		t.Errorf("Health figures: pool %+v latency %v server %+v", h.ConnectionPool, h.LatencyMS, h.Server)
 	}

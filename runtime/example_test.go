@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setgen/setgen/internal/redistest"
 	"github.com/setgen/setgen/internal/testtypes"
 	"github.com/setgen/setgen/runtime"
 )
@@ -125,7 +126,8 @@ func ExampleConnectionManager_Health() {
 }
 
 // startExampleRedis starts a throwaway redis-server on a free loopback
-// port (examples have no *testing.T for internal/redistest).
+// port (examples have no *testing.T for internal/redistest.Start), of the
+// binary the other tests start (redistest.ServerName).
 func startExampleRedis() (addr string, stop func()) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -137,7 +139,7 @@ func startExampleRedis() (addr string, stop func()) {
 	if err != nil {
 		panic(err)
 	}
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+	cmd := exec.Command(redistest.ServerName(), "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "no", "--dir", dir, "--logfile", "")
 	if err := cmd.Start(); err != nil {
 		panic("redis-server is not installed (make test installs it): " + err.Error())

@@ -71,6 +71,11 @@ type PoolHealth struct {
 // ServerHealth holds figures from INFO (the first answering node's on a
 // cluster, summed for clients and memory).
 type ServerHealth struct {
+	// Name is the server's software: "redis" or "valkey" (INFO
+	// server_name; Redis does not send one).
+	Name string `json:"name"`
+	// Version is the server's own version (INFO valkey_version on Valkey,
+	// which reports a Redis-compatible redis_version too).
 	Version          string `json:"version"`
 	ConnectedClients int64  `json:"connected_clients"`
 	UsedMemory       int64  `json:"used_memory"`
@@ -186,7 +191,7 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 		h.LatencyMS = max(h.LatencyMS, n.LatencyMS)
 		info := infos[i]
 		if h.Server.Version == "" {
-			h.Server.Version = info["redis_version"]
+			h.Server.Name, h.Server.Version = serverOf(info)
 		}
 		c, _ := strconv.ParseInt(info["connected_clients"], 10, 64)
 		m, _ := strconv.ParseInt(info["used_memory"], 10, 64)
@@ -451,4 +456,15 @@ func breakerState(s gobreaker.State) string {
 	default:
 		return "closed"
 	}
+}
+
+// serverOf returns the server's software and version from its INFO.
+func serverOf(info map[string]string) (name, version string) {
+	if v := info["valkey_version"]; v != "" {
+		return "valkey", v
+	}
+	if n := info["server_name"]; n != "" {
+		return n, info["redis_version"]
+	}
+	return "redis", info["redis_version"]
 }

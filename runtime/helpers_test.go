@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,16 @@ func newManager(t testing.TB, srv *redistest.Server, mod func(*runtime.Options))
 	}
 	t.Cleanup(cm.Close)
 	return cm
+}
+
+// testServer is the software the tests run against (the binary
+// redistest starts, see redistest.ServerEnv): its name in Health and the
+// start of its version.
+func testServer() (name, version string) {
+	if strings.HasPrefix(redistest.ServerName(), "valkey") {
+		return "valkey", "8."
+	}
+	return "redis", "7."
 }
 
 func ctxT(t testing.TB) context.Context {

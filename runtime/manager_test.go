@@ -464,6 +464,23 @@ func TestBatchingFailure(t *testing.T) {
 	}
 }
 
+// TestServerOf: Health names the server's software from INFO, Valkey's
+// own version rather than the Redis version it reports for compatibility.
+func TestServerOf(t *testing.T) {
+	for _, c := range []struct {
+		info          map[string]string
+		name, version string
+	}{
+		{map[string]string{"redis_version": "7.0.15"}, "redis", "7.0.15"},
+		{map[string]string{"redis_version": "7.2.4", "server_name": "valkey", "valkey_version": "8.0.1"}, "valkey", "8.0.1"},
+		{map[string]string{"redis_version": "7.2.4", "server_name": "keydb"}, "keydb", "7.2.4"},
+	} {
+		if name, version := serverOf(c.info); name != c.name || version != c.version {
+			t.Errorf("serverOf(%v) = %s %s, want %s %s", c.info, name, version, c.name, c.version)
+		}
+	}
+}
+
 func TestHealthWithMockNodes(t *testing.T) {
 	const info = "# Server\r\nredis_version:7.0.15\r\n\r\n# Clients\r\nconnected_clients:3\r\n# Memory\r\nused_memory:123456\r\n# Replication\r\nrole:master\r\n"
 	cm, client := mockManager(t, true, func(o *Options) { o.Password = "s3cret-pass"; o.BreakerThreshold = 1; o.MaxConnections = 9 })
@@ -477,7 +494,7 @@ func TestHealthWithMockNodes(t *testing.T) {
 	if h.Status != StatusHealthy || h.Error != "" || h.Mode != "single" {
 		t.Fatalf("Health = %+v", h)
 	}
-	if h.Server.Version != "7.0.15" || h.Server.ConnectedClients != 3 || h.Server.UsedMemory != 123456 {
+	if h.Server.Name != "redis" || h.Server.Version != "7.0.15" || h.Server.ConnectedClients != 3 || h.Server.UsedMemory != 123456 {
 		t.Errorf("Server = %+v", h.Server)
 	}
 	if len(h.Nodes) != 1 || h.Nodes[0].Addr != "10.0.0.1:6379" || h.Nodes[0].Role != "master" {

@@ -57,12 +57,28 @@ type Server struct {
 	done chan struct{}
 }
 
-// Binary returns the path of redis-server, or fails t with instructions.
+// ServerEnv names the environment variable that picks the server binary
+// the tests start: redis-server (the default) or a compatible one, e.g.
+// SETGEN_TEST_SERVER=valkey-server (make test runs the integration suite
+// with both).
+const ServerEnv = "SETGEN_TEST_SERVER"
+
+// ServerName returns the server binary the tests start.
+func ServerName() string {
+	if name := os.Getenv(ServerEnv); name != "" {
+		return name
+	}
+	return "redis-server"
+}
+
+// Binary returns the path of the server binary (ServerName), or fails t
+// with instructions.
 func Binary(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("redis-server")
+	name := ServerName()
+	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("redis-server is not installed: run `make test`, which installs it (apt-get install -y redis-server): %v", err)
+		t.Fatalf("%s is not installed: run `make test`, which installs it (redis-server and valkey-server from Debian's packages): %v", name, err)
 	}
 	return p
 }
