@@ -610,6 +610,7 @@ func TestClassify(t *testing.T) {
 		{redisErr("BUSY Redis is busy running a script"), classNotReady},
 		{redisErr("TRYAGAIN x"), classNotReady},
 		{redisErr("CLUSTERDOWN x"), classNotReady},
+		{redisErr("READONLY You can't write against a read only replica."), classNotReady},
 		{redisErr("MASTERDOWN x"), classMasterDown},
 		{errDial, classUnsent},
 		{errRead, classNetwork},

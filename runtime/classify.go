@@ -25,8 +25,10 @@ const (
 	// (WRONGTYPE, NOPERM, ERR ...). It is fine; repeating cannot help.
 	classCommand
 	// classNotReady: the server answered at once that it cannot run the
-	// command yet (LOADING, BUSY, TRYAGAIN, CLUSTERDOWN). It is alive and
-	// did not run it: retried, never counted against the breaker.
+	// command yet (LOADING, BUSY, TRYAGAIN, CLUSTERDOWN), or that it is
+	// no longer the master (READONLY: a failover demoted it, and the client
+	// is about to follow the new one). It is alive and did not run it:
+	// retried, never counted against the breaker.
 	classNotReady
 	// classMasterDown: a replica whose link to its master is down
 	// (MASTERDOWN). The command did not run: retried, and counted.
@@ -53,6 +55,7 @@ const (
 	errTryAgain    = "TRYAGAIN"
 	errClusterDown = "CLUSTERDOWN"
 	errMasterDown  = "MASTERDOWN"
+	errReadOnly    = "READONLY"
 	errNoScript    = "NOSCRIPT"
 	errWrongPass   = "WRONGPASS"
 	errNoAuth      = "NOAUTH"
@@ -76,7 +79,7 @@ func classify(err error) class {
 	}
 	if msg, ok := redisErr(err); ok {
 		switch {
-		case hasPrefix(msg, errLoading, errBusy, errTryAgain, errClusterDown):
+		case hasPrefix(msg, errLoading, errBusy, errTryAgain, errClusterDown, errReadOnly):
 			return classNotReady
 		case strings.HasPrefix(msg, errMasterDown):
 			return classMasterDown

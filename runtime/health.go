@@ -36,13 +36,23 @@ type Health struct {
 	// on a cluster).
 	LatencyMS float64 `json:"latency_ms"`
 	// Error says why the status is not healthy.
-	Error          string        `json:"error,omitempty"`
-	Mode           string        `json:"mode"` // "single" or "cluster"
-	CircuitBreaker BreakerHealth `json:"circuit_breaker"`
-	ConnectionPool PoolHealth    `json:"connection_pool"`
-	Server         ServerHealth  `json:"server"`
-	Cache          CacheHealth   `json:"cache"`
-	Nodes          []NodeHealth  `json:"nodes"`
+	Error string `json:"error,omitempty"`
+	Mode  string `json:"mode"` // "single", "cluster" or "sentinel"
+	// Sentinel is the topology under Redis Sentinel: the master set, the
+	// master the manager talks to (also in Nodes) and the sentinels.
+	Sentinel       *SentinelHealth `json:"sentinel,omitempty"`
+	CircuitBreaker BreakerHealth   `json:"circuit_breaker"`
+	ConnectionPool PoolHealth      `json:"connection_pool"`
+	Server         ServerHealth    `json:"server"`
+	Cache          CacheHealth     `json:"cache"`
+	Nodes          []NodeHealth    `json:"nodes"`
+}
+
+// SentinelHealth describes a deployment under Redis Sentinel.
+type SentinelHealth struct {
+	MasterSet string   `json:"master_set"`
+	Master    string   `json:"master"` // the master's address, as the sentinels name it
+	Sentinels []string `json:"sentinels"`
 }
 
 // BreakerHealth describes the circuit breaker.
@@ -130,6 +140,10 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 	if cm.cluster {
 		h.Mode = "cluster"
 	}
+	if cm.sentinel {
+		h.Mode = "sentinel"
+		h.Sentinel = &SentinelHealth{MasterSet: cm.opts.SentinelMasterSet, Sentinels: slices.Clone(cm.opts.Addrs)}
+	}
 	var nodeBreakers map[string]string
 	h.CircuitBreaker, nodeBreakers = cm.breakerHealth()
 	hits, misses := cm.hits.Load(), cm.misses.Load()
@@ -148,6 +162,9 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 		addrs = append(addrs, a)
 	}
 	slices.Sort(addrs)
+	if h.Sentinel != nil && len(addrs) > 0 {
+		h.Sentinel.Master = addrs[0] // a sentinel client's one node is the master
+	}
 	h.Nodes = make([]NodeHealth, len(addrs))
 	infos := make([]map[string]string, len(addrs))
 	var wg sync.WaitGroup

@@ -39,10 +39,11 @@ import (
 // and leaves the cache-hit path untouched. It holds only for writes that
 // returned without error.
 type ConnectionManager struct {
-	opts    Options
-	client  rueidis.Client
-	cluster bool
-	cacheOn bool
+	opts     Options
+	client   rueidis.Client
+	cluster  bool
+	sentinel bool // Addrs are sentinels; the server is the master they name
+	cacheOn  bool
 	// breaker guards every call on a single server. On a cluster it guards
 	// calls whose slot has no failing node on record; see nodeBreakers.
 	breaker *breaker
@@ -117,11 +118,12 @@ func connectHint(o Options, err error) string {
 func newManager(opts Options, client rueidis.Client, cacheOn bool) *ConnectionManager {
 	log := opts.logger()
 	cm := &ConnectionManager{
-		opts:    opts,
-		client:  client,
-		cluster: client.Mode() == rueidis.ClientModeCluster,
-		cacheOn: cacheOn,
-		log:     log,
+		opts:     opts,
+		client:   client,
+		cluster:  client.Mode() == rueidis.ClientModeCluster,
+		sentinel: client.Mode() == rueidis.ClientModeSentinel,
+		cacheOn:  cacheOn,
+		log:      log,
 	}
 	cm.breaker = newBreaker(opts, log)
 	if cm.cluster {
@@ -158,6 +160,19 @@ func clientOption(o Options, cache bool) rueidis.ClientOption {
 		ClusterOption: rueidis.ClusterOption{ShardsRefreshInterval: time.Second},
 	}
 	co.Dialer.Timeout = o.DialTimeout
+	co.MaxFlushDelay = o.MaxFlushDelay
+	if o.SentinelMasterSet != "" {
+		co.Sentinel = rueidis.SentinelOption{
+			MasterSet: o.SentinelMasterSet,
+			Username:  o.SentinelUsername,
+			Password:  o.SentinelPassword,
+			TLSConfig: o.TLS,
+			// React to a missed +switch-master event within a second,
+			// as the cluster client rereads its topology.
+			TopologyRefreshInterval: time.Second,
+		}
+		co.Sentinel.Dialer.Timeout = o.DialTimeout
+	}
 	if len(o.Addrs) > 0 && strings.HasPrefix(o.Addrs[0], "/") {
 		co.ForceSingleClient = true
 		co.DialCtxFn = func(ctx context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error) {

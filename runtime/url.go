@@ -15,17 +15,38 @@ import (
 //	redis://[user[:password]@]host[:port][/db][?option=value&...]
 //	rediss://...            TLS, verifying the server against the system CAs
 //	unix://[user[:password]@]/path/to/socket[?db=N&...]
+//	redis+sentinel://[user[:password]@]host1[:port],host2[:port]/master[/db][?...]
+//	rediss+sentinel://...   the same over TLS
 //
-// Query options: addr (more cluster nodes, repeatable), db,
+// A sentinel URL names the sentinels (default port 26379) and the master
+// set they monitor (Options.SentinelMasterSet); user and password are the
+// master's (the sentinels' may be given as sentinel_username and
+// sentinel_password).
+//
+// Query options: addr (more cluster nodes or sentinels, repeatable), db,
 // max_connections, retry_max_attempts, retry_base_delay, retry_max_delay,
 // breaker_threshold, breaker_timeout, cache_ttl, disable_cache,
-// key_prefix, call_timeout, dial_timeout, client_name, and for rediss://
+// key_prefix, call_timeout, dial_timeout, client_name, max_flush_delay,
+// sentinel_username, sentinel_password, and for rediss://
 // tls_ca_file, tls_cert_file, tls_key_file, tls_server_name,
 // tls_insecure_skip_verify. Durations use Go syntax ("500ms", "5m").
 // An unknown option is an error, so typos do not pass silently. Errors never
 // contain the password.
 func ParseURL(rawURL string) (Options, error) {
 	var o Options
+	sentinelHosts := ""
+	if scheme, rest, ok := strings.Cut(rawURL, "://"); ok && (scheme == "redis+sentinel" || scheme == "rediss+sentinel") {
+		// The host list is not one URL host: take it out before parsing.
+		auth, hosts := "", rest
+		if i := strings.IndexAny(rest, "/?"); i >= 0 {
+			hosts = rest[:i]
+		}
+		if i := strings.LastIndex(hosts, "@"); i >= 0 {
+			auth, hosts = hosts[:i+1], hosts[i+1:]
+		}
+		sentinelHosts = hosts
+		rawURL = scheme + "://" + auth + "sentinels" + rest[len(auth)+len(hosts):]
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// url.Error repeats the input, which may hold a password.
@@ -38,6 +59,7 @@ func ParseURL(rawURL string) (Options, error) {
 	q := u.Query()
 	var tlsCA, tlsCert, tlsKey, tlsName string
 	var insecure bool
+	tlsScheme := u.Scheme == "rediss" || u.Scheme == "rediss+sentinel"
 	switch u.Scheme {
 	case "redis", "rediss":
 		host := u.Hostname()
@@ -56,13 +78,35 @@ func ParseURL(rawURL string) (Options, error) {
 			}
 			o.DB = db
 		}
+	case "redis+sentinel", "rediss+sentinel":
+		for _, h := range strings.Split(sentinelHosts, ",") {
+			if h == "" {
+				return o, fmt.Errorf("setgen: parse URL: empty sentinel address")
+			}
+			if _, _, err := net.SplitHostPort(h); err != nil {
+				h = net.JoinHostPort(strings.Trim(h, "[]"), "26379")
+			}
+			o.Addrs = append(o.Addrs, h)
+		}
+		parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+		if parts[0] == "" || len(parts) > 2 {
+			return o, fmt.Errorf("setgen: parse URL: a sentinel URL names the master set: redis+sentinel://host:26379/mymaster[/db]")
+		}
+		o.SentinelMasterSet = parts[0]
+		if len(parts) == 2 {
+			db, err := strconv.Atoi(parts[1])
+			if err != nil || db < 0 {
+				return o, fmt.Errorf("setgen: parse URL: database %q is not a non-negative number", parts[1])
+			}
+			o.DB = db
+		}
 	case "unix":
 		if u.Path == "" {
 			return o, fmt.Errorf("setgen: parse URL: unix URL has no socket path")
 		}
 		o.Addrs = []string{u.Path}
 	default:
-		return o, fmt.Errorf("setgen: parse URL: scheme %q is not redis, rediss or unix", u.Scheme)
+		return o, fmt.Errorf("setgen: parse URL: scheme %q is not redis, rediss, redis+sentinel, rediss+sentinel or unix", u.Scheme)
 	}
 	for name, vals := range q {
 		if len(vals) == 0 {
@@ -102,6 +146,12 @@ func ParseURL(rawURL string) (Options, error) {
 			o.DialTimeout, err = time.ParseDuration(v)
 		case "client_name":
 			o.ClientName = v
+		case "max_flush_delay":
+			o.MaxFlushDelay, err = time.ParseDuration(v)
+		case "sentinel_username":
+			o.SentinelUsername = v
+		case "sentinel_password":
+			o.SentinelPassword = v
 		case "tls_ca_file":
 			tlsCA = v
 		case "tls_cert_file":
@@ -118,11 +168,14 @@ func ParseURL(rawURL string) (Options, error) {
 		if err != nil {
 			return o, fmt.Errorf("setgen: parse URL: option %s=%q: %s", name, v, redactedCause(err))
 		}
-		if strings.HasPrefix(name, "tls_") && u.Scheme != "rediss" {
+		if strings.HasPrefix(name, "tls_") && !tlsScheme {
 			return o, fmt.Errorf("setgen: parse URL: option %s needs the rediss:// scheme", name)
 		}
+		if strings.HasPrefix(name, "sentinel_") && o.SentinelMasterSet == "" {
+			return o, fmt.Errorf("setgen: parse URL: option %s needs the redis+sentinel:// scheme", name)
+		}
 	}
-	if u.Scheme == "rediss" {
+	if tlsScheme {
 		if tlsCA != "" || tlsCert != "" || tlsKey != "" {
 			cfg, err := TLSConfigFromFiles(tlsCA, tlsCert, tlsKey, tlsName)
 			if err != nil {
@@ -132,8 +185,8 @@ func ParseURL(rawURL string) (Options, error) {
 		} else {
 			o.TLS = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: tlsName}
 		}
-		if o.TLS.ServerName == "" {
-			o.TLS.ServerName = u.Hostname()
+		if o.TLS.ServerName == "" && o.SentinelMasterSet == "" {
+			o.TLS.ServerName = u.Hostname() // with sentinels, each server's own name
 		}
 		o.TLS.InsecureSkipVerify = insecure
 	}

@@ -61,6 +61,17 @@ func TestParseURL(t *testing.T) {
 		{"rediss://10.0.0.1:6380?tls_server_name=redis.internal&tls_insecure_skip_verify=true", func(t *testing.T, o runtime.Options) {
 			urlWant(t, o.TLS != nil && o.TLS.ServerName == "redis.internal" && o.TLS.InsecureSkipVerify, "TLS %+v", o.TLS)
 		}},
+		{"redis+sentinel://s1:26380,s2,[::1]:26381/mymaster", func(t *testing.T, o runtime.Options) {
+			urlWant(t, slices.Equal(o.Addrs, []string{"s1:26380", "s2:26379", "[::1]:26381"}) && o.SentinelMasterSet == "mymaster" && o.DB == 0,
+				"sentinels %v master set %q db %d", o.Addrs, o.SentinelMasterSet, o.DB)
+		}},
+		{"redis+sentinel://app:s%40cret@s1:26379/mymaster/4?sentinel_password=sp&max_flush_delay=20us&key_prefix=k", func(t *testing.T, o runtime.Options) {
+			urlWant(t, o.Username == "app" && o.Password == "s@cret" && o.DB == 4 && o.SentinelPassword == "sp" &&
+				o.MaxFlushDelay == 20*time.Microsecond && o.KeyPrefix == "k" && slices.Equal(o.Addrs, []string{"s1:26379"}), "%+v", o)
+		}},
+		{"rediss+sentinel://s1:26379/mymaster", func(t *testing.T, o runtime.Options) {
+			urlWant(t, o.TLS != nil && o.TLS.ServerName == "" && o.SentinelMasterSet == "mymaster", "TLS %+v", o.TLS)
+		}},
 		{"unix:///var/run/redis.sock", func(t *testing.T, o runtime.Options) {
 			urlWant(t, slices.Equal(o.Addrs, []string{"/var/run/redis.sock"}) && o.TLS == nil && o.DB == 0, "%+v", o)
 		}},
@@ -139,6 +150,12 @@ func TestParseURLErrors(t *testing.T) {
 		"rediss://u:" + pw + "@h:1?tls_cert_file=/c.pem":       "key file",
 		"rediss://u:" + pw + "@h:1?tls_insecure_skip_verify=x": "tls_insecure_skip_verify",
 		"unix://u:" + pw + "@":                                 "socket path",
+		"redis+sentinel://u:" + pw + "@s1:26379":               "master set",
+		"redis+sentinel://u:" + pw + "@s1:26379/m/x":           "database",
+		"redis+sentinel://u:" + pw + "@s1:26379/m/1/2":         "master set",
+		"redis+sentinel://u:" + pw + "@s1,,s2/m":               "empty sentinel",
+		"redis://u:" + pw + "@h:1?sentinel_password=x":         "redis+sentinel",
+		"redis://u:" + pw + "@h:1?max_flush_delay=soon":        "max_flush_delay",
 		"redis://u:" + pw + "@h:port":                          "",
 		"redis://u:" + pw + "@[::1":                            "",
 		"redis://u:" + pw + "%zz@h:1":                          "",

@@ -37,6 +37,9 @@ type Config struct {
 	// ACL lines (e.g. "user app on >secret ~app:* +@all") are written to an
 	// ACL file the server loads.
 	ACL []string
+	// Sentinel, when set, runs the server as a sentinel (--sentinel) with
+	// this configuration (sentinel monitor ... lines); see StartSentinel.
+	Sentinel string
 }
 
 // Server is a running redis-server.
@@ -119,6 +122,14 @@ func FreePort(t testing.TB) int {
 func (s *Server) args() []string {
 	a := []string{"--bind", "127.0.0.1", "--dir", s.Dir, "--protected-mode", "no",
 		"--logfile", filepath.Join(s.Dir, "redis.log"), "--daemonize", "no"}
+	if s.cfg.Sentinel != "" {
+		// A sentinel rewrites its configuration file: one of its own.
+		conf := filepath.Join(s.Dir, "sentinel.conf")
+		if err := os.WriteFile(conf, []byte(s.cfg.Sentinel), 0o600); err != nil {
+			s.t.Fatalf("redistest: write sentinel.conf: %v", err)
+		}
+		return append([]string{conf, "--sentinel", "--port", strconv.Itoa(s.Port)}, a...)
+	}
 	if !s.cfg.Persist {
 		a = append(a, "--save", "", "--appendonly", "no")
 	}
