@@ -160,7 +160,7 @@ func clientOption(o Options, cache bool) rueidis.ClientOption {
 		ClusterOption: rueidis.ClusterOption{ShardsRefreshInterval: time.Second},
 	}
 	co.Dialer.Timeout = o.DialTimeout
-	co.MaxFlushDelay = o.MaxFlushDelay
+	co.MaxFlushDelay = max(o.MaxFlushDelay, 0) // negative: off
 	if o.SentinelMasterSet != "" {
 		co.Sentinel = rueidis.SentinelOption{
 			MasterSet: o.SentinelMasterSet,

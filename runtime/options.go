@@ -23,6 +23,7 @@ const (
 	DefaultMaxConnections   = 16
 	DefaultCallTimeout      = 5 * time.Second
 	DefaultDialTimeout      = 2 * time.Second
+	DefaultMaxFlushDelay    = 20 * time.Microsecond
 )
 
 // Options configures a ConnectionManager. The zero value connects to
@@ -104,12 +105,12 @@ type Options struct {
 	// SentinelUsername and SentinelPassword authenticate with the
 	// sentinels (optional).
 	SentinelUsername, SentinelPassword string
-	// MaxFlushDelay, when positive, lets the auto-pipelining writer wait
-	// up to this long to gather more commands into one write (rueidis'
-	// MaxFlushDelay). Zero, the default, writes at once: the lowest
-	// latency. Under many concurrent callers a few tens of microseconds
-	// cut system calls and server CPU for the same throughput (see
-	// BENCHMARKS.md).
+	// MaxFlushDelay lets the auto-pipelining writer wait up to this long
+	// for more commands to gather into one write (rueidis' MaxFlushDelay;
+	// default 20µs, negative: write at once). Measured on 2 vCPUs with 32
+	// concurrent callers, 20µs gave 44% more throughput for 55% less
+	// server CPU per call, and no measurable cost to a single caller's
+	// latency (BENCHMARKS.md).
 	MaxFlushDelay time.Duration
 }
 
@@ -158,6 +159,9 @@ func (o Options) withDefaults() Options {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = DefaultDialTimeout
 	}
+	if o.MaxFlushDelay == 0 {
+		o.MaxFlushDelay = DefaultMaxFlushDelay
+	}
 	return o
 }
 
@@ -169,9 +173,6 @@ func (o Options) validate() error {
 	}
 	if o.DB < 0 {
 		return invalidArg("Options.DB is negative (%d)", o.DB)
-	}
-	if o.MaxFlushDelay < 0 {
-		return invalidArg("Options.MaxFlushDelay is negative (%v)", o.MaxFlushDelay)
 	}
 	if o.SentinelMasterSet != "" {
 		if o.ForceSingleNode {

@@ -25,6 +25,7 @@ func TestWithDefaults(t *testing.T) {
 		CacheTTL:         DefaultCacheTTL,
 		CallTimeout:      DefaultCallTimeout,
 		DialTimeout:      DefaultDialTimeout,
+		MaxFlushDelay:    DefaultMaxFlushDelay,
 	}
 	if !optionsEqual(d, want) {
 		t.Fatalf("defaults = %+v\nwant %+v", d, want)
@@ -47,7 +48,8 @@ func TestWithDefaults(t *testing.T) {
 		Addrs: []string{"h:1"}, Username: "u", Password: "p", DB: 4, MaxConnections: 3, RetryMaxAttempts: 1,
 		RetryBaseDelay: time.Millisecond, RetryMaxDelay: time.Second, BreakerThreshold: 9, BreakerTimeout: time.Minute,
 		CacheTTL: time.Hour, DisableCache: true, KeyPrefix: "p:", CallTimeout: 7 * time.Second,
-		DialTimeout: 8 * time.Second, ForceSingleNode: true, ClientName: "c",
+		DialTimeout: 8 * time.Second, ForceSingleNode: true, ClientName: "c", MaxFlushDelay: -1,
+		SentinelMasterSet: "m", SentinelUsername: "su", SentinelPassword: "sp",
 	}
 	if got := set.withDefaults(); !optionsEqual(got, set) {
 		t.Fatalf("explicit values changed: %+v", got)
@@ -59,6 +61,11 @@ func TestWithDefaults(t *testing.T) {
 	}
 	if got := (Options{RetryBaseDelay: 2 * time.Second}).withDefaults(); got.RetryMaxDelay != 2*time.Second {
 		t.Errorf("RetryMaxDelay = %v with a 2s base and the 1s default max", got.RetryMaxDelay)
+	}
+
+	// Under Sentinel, the default address is a local sentinel's.
+	if got := (Options{SentinelMasterSet: "m"}).withDefaults(); !slices.Equal(got.Addrs, []string{DefaultSentinelAddr}) || DefaultSentinelAddr != "127.0.0.1:26379" {
+		t.Errorf("sentinel default Addrs = %v", got.Addrs)
 	}
 
 	// withDefaults does not modify the caller's Addrs.
@@ -76,19 +83,22 @@ func optionsEqual(a, b Options) bool {
 		a.BreakerThreshold == b.BreakerThreshold && a.BreakerTimeout == b.BreakerTimeout &&
 		a.CacheTTL == b.CacheTTL && a.DisableCache == b.DisableCache && a.KeyPrefix == b.KeyPrefix &&
 		a.Logger == b.Logger && a.CallTimeout == b.CallTimeout && a.DialTimeout == b.DialTimeout &&
-		a.ForceSingleNode == b.ForceSingleNode && a.ClientName == b.ClientName
+		a.ForceSingleNode == b.ForceSingleNode && a.ClientName == b.ClientName && a.MaxFlushDelay == b.MaxFlushDelay &&
+		a.SentinelMasterSet == b.SentinelMasterSet && a.SentinelUsername == b.SentinelUsername && a.SentinelPassword == b.SentinelPassword
 }
 
 func TestValidate(t *testing.T) {
-	good := []Options{{}, {Addrs: []string{"a:1", "/tmp/x.sock"}, DB: 15}}
+	good := []Options{{}, {Addrs: []string{"a:1", "/tmp/x.sock"}, DB: 15}, {SentinelMasterSet: "m", Addrs: []string{"s1:26379", "s2:26379"}}}
 	for _, o := range good {
 		if err := o.withDefaults().validate(); err != nil {
 			t.Errorf("validate(%+v) = %v", o, err)
 		}
 	}
 	bad := map[string]Options{
-		"empty address": {Addrs: []string{"a:1", ""}},
-		"negative DB":   {DB: -2},
+		"empty address":              {Addrs: []string{"a:1", ""}},
+		"negative DB":                {DB: -2},
+		"sentinel and a single node": {SentinelMasterSet: "m", ForceSingleNode: true},
+		"sentinel on a socket":       {SentinelMasterSet: "m", Addrs: []string{"/tmp/s.sock"}},
 	}
 	for name, o := range bad {
 		err := o.withDefaults().validate()
