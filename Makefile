@@ -9,17 +9,26 @@
 GO      ?= go
 TIMEOUT ?= 25m
 
-.PHONY: test test-short demo bench bench-pairs generate check-fmt redis-server
+.PHONY: test test-floor test-short demo bench bench-pairs generate check-fmt redis-server
 
 # The packages whose tests talk to a server, run again against Valkey.
 SERVER_PKGS = ./runtime/... ./internal/testtypes ./examples/...
 
-test: redis-server check-fmt
+# The oldest Go the module supports (its go line): make test also vets and
+# runs the unit tests with it, fetched through the module proxy.
+GO_FLOOR = go1.25.0
+
+test: redis-server check-fmt test-floor
 	$(GO) vet ./...
 	@echo "== every package against $$(redis-server --version | cut -d' ' -f1-3)"
 	$(GO) test -race -count=1 -timeout $(TIMEOUT) ./...
 	@echo "== the integration suite against $$(valkey-server --version | cut -d' ' -f1-3)"
 	SETGEN_TEST_SERVER=valkey-server $(GO) test -race -count=1 -timeout $(TIMEOUT) $(SERVER_PKGS)
+
+test-floor:
+	@echo "== go vet and the unit tests with $(GO_FLOOR), the oldest Go setgen supports"
+	GOTOOLCHAIN=$(GO_FLOOR) $(GO) vet ./...
+	GOTOOLCHAIN=$(GO_FLOOR) $(GO) test -short -count=1 ./...
 
 # The fast tier: unit tests only (no redis-server, no generated module).
 test-short: check-fmt

@@ -182,6 +182,11 @@ func TestEndToEnd(t *testing.T) {
 		if again := string(m.read("users/user_set.go")); again != users {
 			t.Error("go generate after go mod tidy changed users/user_set.go")
 		}
+		// A module at setgen's Go floor stays there: installing the tool
+		// does not raise its go line.
+		if mod := string(m.read("go.mod")); !regexp.MustCompile(`(?m)^go 1\.25\.0$`).MatchString(mod) {
+			t.Errorf("go.mod's go line changed from 1.25.0 after go get -tool and go mod tidy:\n%s", mod)
+		}
 		for _, name := range []string{"users/user_set.go", "users/tag_set.go", "users/id_set.go", "users/usersmock/user_set_mock.go",
 			"users/usersmock/tag_set_mock.go", "evolve/v1/item_set.go", "evolve/v2/item_set.go",
 			"stale/addfield/item_set.go", "stale/retag/item_set.go", "stale/rekind/item_set.go", "stale/rekind/name_set.go"} {

@@ -13,7 +13,7 @@ import (
 	"github.com/setgen/setgen/gen"
 )
 
-const testMod = "module example.com/bad\n\ngo 1.26\n"
+const testMod = "module example.com/bad\n\ngo 1.25\n"
 
 // marked finds the line marked with "// <-" in files and returns its
 // file:line, as Generate reports it for a package in dir.

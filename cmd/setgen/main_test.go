@@ -16,7 +16,7 @@ import (
 func pkgDir(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	files["go.mod"] = "module example.com/app\n\ngo 1.26\n"
+	files["go.mod"] = "module example.com/app\n\ngo 1.25\n"
 	for name, src := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
