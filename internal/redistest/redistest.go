@@ -7,6 +7,7 @@ package redistest
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -157,7 +158,11 @@ func (s *Server) args() []string {
 	return append(a, s.cfg.Args...)
 }
 
-func (s *Server) start() error {
+func (s *Server) start() error { return s.startUntil(false) }
+
+// startUntil starts the process and waits until it answers PING; with
+// loading, an answer that it is still loading its dataset will do.
+func (s *Server) startUntil(loading bool) error {
 	cmd := exec.Command(Binary(s.t), s.args()...)
 	cmd.Dir = s.Dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -176,7 +181,7 @@ func (s *Server) start() error {
 			return fmt.Errorf("redis-server exited at start: %s", s.logTail())
 		default:
 		}
-		if s.ping() == nil {
+		if err := s.ping(); err == nil || (loading && errors.Is(err, errLoading)) {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -207,6 +212,9 @@ func (s *Server) ping() error {
 	}
 	if strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH") {
 		return nil
+	}
+	if strings.HasPrefix(line, "-LOADING") {
+		return errLoading
 	}
 	return fmt.Errorf("unexpected PING reply %q", line)
 }
@@ -300,6 +308,25 @@ func (s *Server) Restart() {
 	}
 	s.t.Fatalf("redistest: restart redis-server on %s: %v", s.Addr, err)
 }
+
+// RestartLoading is Restart, returning as soon as the server answers,
+// while it may still be loading its dataset (answering LOADING).
+func (s *Server) RestartLoading() {
+	s.t.Helper()
+	if s.Running() {
+		s.Stop()
+	}
+	var err error
+	for range 50 {
+		if err = s.startUntil(true); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("redistest: restart redis-server on %s: %v", s.Addr, err)
+}
+
+var errLoading = errors.New("the server is loading its dataset")
 
 // CLI runs redis-cli against the server and returns its trimmed output.
 func (s *Server) CLI(args ...string) (string, error) {
