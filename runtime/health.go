@@ -93,7 +93,11 @@ type ServerHealth struct {
 
 // CacheHealth describes the client-side cache for Contains and ContainsMany.
 type CacheHealth struct {
-	Enabled  bool    `json:"enabled"`
+	Enabled bool `json:"enabled"`
+	// Serving reports whether cached answers are being served: the
+	// heartbeat has heard from every node within the lease (1 s). While it
+	// has not, reads go to the server.
+	Serving  bool    `json:"serving"`
 	Hits     uint64  `json:"hits"`
 	Misses   uint64  `json:"misses"`
 	HitRatio float64 `json:"hit_ratio"`
@@ -147,7 +151,7 @@ func (cm *ConnectionManager) Health(ctx context.Context) Health {
 	var nodeBreakers map[string]string
 	h.CircuitBreaker, nodeBreakers = cm.breakerHealth()
 	hits, misses := cm.hits.Load(), cm.misses.Load()
-	h.Cache = CacheHealth{Enabled: cm.cacheOn, Hits: hits, Misses: misses, TTLS: cm.opts.CacheTTL.Seconds()}
+	h.Cache = CacheHealth{Enabled: cm.cacheOn, Serving: cm.cached(), Hits: hits, Misses: misses, TTLS: cm.opts.CacheTTL.Seconds()}
 	if hits+misses > 0 {
 		h.Cache.HitRatio = float64(hits) / float64(hits+misses)
 	}

@@ -58,6 +58,7 @@ type ConnectionManager struct {
 	hits         atomic.Uint64
 	misses       atomic.Uint64
 	clock        serverClock // the server's clock, as seen from here (TTL sets)
+	lease        lease       // cached answers are served only while it holds (lease.go)
 }
 
 // NewConnectionManager connects to the server or cluster described by opts.
@@ -84,7 +85,9 @@ func NewConnectionManager(opts Options) (*ConnectionManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setgen: connect to %s: %w%s", strings.Join(opts.Addrs, ","), err, connectHint(opts, err))
 	}
-	return newManager(opts, client, cacheOn), nil
+	cm := newManager(opts, client, cacheOn)
+	cm.startHeartbeat()
+	return cm, nil
 }
 
 // connectHint explains what the network error alone ("connection reset by
@@ -129,6 +132,7 @@ func newManager(opts Options, client rueidis.Client, cacheOn bool) *ConnectionMa
 	if cm.cluster {
 		cm.slotNode = make([]atomic.Pointer[string], SlotCount)
 	}
+	cm.lease.ok.Store(cacheOn) // the connection was just made: the first lease
 	return cm
 }
 
@@ -221,6 +225,7 @@ func (cm *ConnectionManager) Close() {
 	if cm == nil || cm.closed.Swap(true) {
 		return
 	}
+	cm.stopHeartbeat()
 	cm.client.Close()
 }
 

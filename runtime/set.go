@@ -406,7 +406,7 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 // isMember runs one SISMEMBER of an encoded member, from the cache when it
 // is on.
 func (s *Set[T]) isMember(ctx context.Context, mem string) (bool, error) {
-	if s.cm.cacheOn {
+	if s.cm.cached() {
 		r := s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
 		s.cm.countCache(r)
 		return r.AsBool()
@@ -432,8 +432,9 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) (_ []bool, err error
 	out := make([]bool, 0, len(enc))
 	// Cached, each member is its own cache entry (SISMEMBER), so any subset
 	// of members asked before hits; uncached, SMISMEMBER in batches.
+	cached := s.cm.cached()
 	step := batchSize * pipelineSize
-	if s.cm.cacheOn {
+	if cached {
 		step = pipelineSize
 	}
 	for start := 0; start < len(enc); start += step {
@@ -442,7 +443,7 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) (_ []bool, err error
 		err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
 			part = part[:0]
 			b := s.b()
-			if s.cm.cacheOn {
+			if cached {
 				cmds := make([]rueidis.CacheableTTL, len(chunk))
 				for i, m := range chunk {
 					cmds[i] = rueidis.CT(b.Sismember().Key(s.key).Member(m).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)

@@ -398,7 +398,7 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 		return false, err
 	}
 	// The hot path, as for plain sets: one cached ZSCORE, no closures.
-	if s.cm.cacheOn && s.cm.fast(ctx, s.key) {
+	if s.cm.cached() && s.cm.fast(ctx, s.key) {
 		mem, err := s.plain.encodeMember(&m)
 		if err != nil {
 			return false, err
@@ -449,7 +449,8 @@ func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T) ([]bool, error) {
 	err = s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
 		b := s.cm.client.B()
 		var res []rueidis.RedisResult
-		if s.cm.cacheOn {
+		cached := s.cm.cached()
+		if cached {
 			cmds := make([]rueidis.CacheableTTL, len(enc))
 			for i, m := range enc {
 				cmds[i] = rueidis.CT(b.Zscore().Key(s.key).Member(m).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
@@ -463,7 +464,7 @@ func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T) ([]bool, error) {
 			res = s.cm.client.DoMulti(ctx, cmds...)
 		}
 		for i, r := range res {
-			if s.cm.cacheOn {
+			if cached {
 				s.cm.countCache(r)
 			}
 			v, err := r.AsFloat64()

@@ -1,0 +1,188 @@
+package runtime_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/setgen/setgen/internal/redistest"
+	"github.com/setgen/setgen/runtime"
+)
+
+// TestHalfOpenStalenessBounded: when the server's replies stop arriving
+// but the connection stays open, cached Contains stops answering from the
+// cache within the lease (1 s): it reads from the server, and fails, instead
+// of answering true for a member another client removed.
+func TestHalfOpenStalenessBounded(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	p := startHalfOpenProxy(t, srv.Addr)
+	cm := newManager(t, &redistest.Server{Addr: p.addr()}, func(o *runtime.Options) { o.RetryMaxAttempts = 1 })
+	if !cm.CacheEnabled() {
+		t.Fatal("cache off")
+	}
+	ctx := ctxT(t)
+	set := runtime.NewSet[string](cm, "test.StrSet", "halfopen", strCodec{})
+	if _, err := set.Add(ctx, "m"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if ok, err := set.Contains(ctx, "m"); err != nil || !ok {
+			t.Fatalf("Contains = %v, %v", ok, err)
+		}
+	}
+	if h := cm.Health(ctx); h.Cache.Hits == 0 {
+		t.Fatalf("no cache hit before the fault: %+v", h.Cache)
+	}
+
+	p.halfOpen()
+	cut := time.Now()
+	if out, err := srv.CLI("SREM", "halfopen", "m"); err != nil || out != "1" {
+		t.Fatalf("SREM by another client: %v %q", err, out)
+	}
+	var lastStale time.Duration
+	var stale, failed int
+	for time.Since(cut) < 3*time.Second {
+		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		ok, err := set.Contains(cctx, "m")
+		cancel()
+		switch {
+		case err != nil:
+			failed++
+		case ok:
+			stale++
+			lastStale = time.Since(cut)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("half-open link: %d stale cached answers, the last %v after replies stopped (lease %v); then %d calls failed instead of answering",
+		stale, lastStale.Round(time.Millisecond), time.Second, failed)
+	// The lease ends within 950 ms of the last reply heard; the slack is
+	// for a busy machine's scheduling of the heartbeat.
+	if lastStale > 1500*time.Millisecond {
+		t.Fatalf("a cached answer was served %v after the server's replies stopped", lastStale)
+	}
+	if failed == 0 {
+		t.Fatal("no call failed on a link that delivers no reply")
+	}
+
+	// The link heals (a reconnect): answers are right again.
+	p.reset()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := set.Contains(ctx, "m")
+		if err == nil && !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Contains = %v, %v 10 s after the link was reset", ok, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// halfOpenProxy forwards TCP to a server; halfOpen makes it drop every
+// reply while keeping the connections open; reset closes them.
+type halfOpenProxy struct {
+	ln    net.Listener
+	drop  atomic.Bool
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func startHalfOpenProxy(t *testing.T, target string) *halfOpenProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &halfOpenProxy{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(s, c); s.Close() }()
+			go func() {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := s.Read(buf)
+					if n > 0 && !p.drop.Load() {
+						if _, err := c.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+					if err != nil {
+						c.Close()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); p.reset() })
+	return p
+}
+
+func (p *halfOpenProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *halfOpenProxy) halfOpen() { p.drop.Store(true) }
+
+// reset closes every connection and forwards replies again.
+func (p *halfOpenProxy) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+	p.drop.Store(false)
+}
+
+// TestLeaseIdleCost measures what the heartbeat costs an idle manager: a
+// PING per node every 250 ms (logged with the server's CPU time); it can
+// never send more.
+func TestLeaseIdleCost(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	cm := newManager(t, srv, nil)
+	if !cm.CacheEnabled() {
+		t.Fatal("cache off")
+	}
+	cpu := func() time.Duration { // used_cpu_sys + used_cpu_user
+		out, _ := srv.CLI("INFO", "cpu")
+		var total float64
+		for line := range strings.Lines(out) {
+			k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+			if f, err := strconv.ParseFloat(v, 64); err == nil && (k == "used_cpu_sys" || k == "used_cpu_user") {
+				total += f
+			}
+		}
+		return time.Duration(total * float64(time.Second))
+	}
+	before := cmdCalls(t, srv, "ping")
+	cpu0 := cpu()
+	const idle = 2 * time.Second
+	time.Sleep(idle)
+	pings := cmdCalls(t, srv, "ping") - before
+	t.Logf("idle manager, %v: %d PINGs; the server used %v of CPU meanwhile (its own housekeeping included)", idle, pings, (cpu() - cpu0).Round(10*time.Microsecond))
+	if pings < 1 || pings > int(idle/(250*time.Millisecond))+1 {
+		t.Fatalf("%d PINGs in %v; the heartbeat sends one every 250 ms", pings, idle)
+	}
+	if h := cm.Health(context.Background()); !h.Cache.Serving {
+		t.Fatalf("Health.Cache = %+v, want serving on a healthy link", h.Cache)
+	}
+}
