@@ -3,8 +3,10 @@ package runtime_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -322,5 +324,69 @@ func TestTTLSetErrors(t *testing.T) {
 	}
 	if _, err := runtime.NewTTLSet[string](nil, "x.T", "k", strCodec{}).Union(context.Background(), nilSet); !errors.Is(err, runtime.ErrInvalidArgument) {
 		t.Fatalf("nil operand: %v", err)
+	}
+}
+
+// TestTTLSetConcurrent: goroutines share one TTL set (and its cache);
+// each sees its own writes at once (read-your-writes) while the others
+// write, and Size and Members stay consistent with what is live. Run it
+// under -race.
+func TestTTLSetConcurrent(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	cm := newManager(t, srv, nil)
+	ctx := ctxT(t)
+	s := runtime.NewTTLSet[string](cm, "test.StrTTLSet", "concurrent", strCodec{})
+	const workers, rounds = 8, 100
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rounds {
+				m := "w" + strconv.Itoa(w) + ":" + strconv.Itoa(i%10)
+				if _, err := s.Add(ctx, time.Minute, m); err != nil {
+					errs <- err
+					return
+				}
+				if ok, err := s.Contains(ctx, m); err != nil || !ok {
+					errs <- fmt.Errorf("worker %d: Contains(%s) after Add = %v, %v", w, m, ok, err)
+					return
+				}
+				if got, err := s.ContainsMany(ctx, m, "absent"); err != nil || !got[0] || got[1] {
+					errs <- fmt.Errorf("worker %d: ContainsMany = %v, %v", w, got, err)
+					return
+				}
+				if d, err := s.TTLOf(ctx, m); err != nil || d <= 0 || d > time.Minute {
+					errs <- fmt.Errorf("worker %d: TTLOf = %v, %v", w, d, err)
+					return
+				}
+				if i%3 == 0 {
+					if _, err := s.Remove(ctx, m); err != nil {
+						errs <- err
+						return
+					}
+					if ok, err := s.Contains(ctx, m); err != nil || ok {
+						errs <- fmt.Errorf("worker %d: Contains(%s) after Remove = %v, %v", w, m, ok, err)
+						return
+					}
+				}
+				if _, err := s.Size(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	members, err := s.Members(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Size(ctx)
+	if err != nil || n != int64(len(members)) || n == 0 || n > workers*10 {
+		t.Fatalf("Size = %d, %v; Members has %d (at most %d distinct)", n, err, len(members), workers*10)
 	}
 }
