@@ -3,7 +3,7 @@
 #   make test    install redis-server, valkey-server and python3-msgpack if missing, vet, run every
 #                test with -race against Redis, then the integration suite again against Valkey
 #   make test-short  the unit tests only, in seconds (no servers)
-#   make demo    run the examples end to end (REDIS_URL, or an embedded Redis)
+#   make demo    run the examples end to end (REDIS_URL, else a redis-server it starts, else miniredis)
 #   make bench   run the benchmarks against a real redis-server
 
 GO      ?= go

@@ -3,8 +3,10 @@
 //
 // With REDIS_URL set (e.g. redis://localhost:6379/0) it uses that server,
 // under the key prefix "setgen-demo:", and deletes its keys at the end.
-// Otherwise it starts an embedded in-process Redis (miniredis). Either way
-// it says which in its first line.
+// Otherwise, when redis-server is on PATH, it starts one on a free
+// loopback port and stops it at the end; failing that, an embedded
+// in-process Redis (miniredis, which cannot track keys, so the client-side
+// cache is off). Its first line says which.
 package main
 
 import (
@@ -12,7 +14,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"net"
 	"os"
+	"os/exec"
 	"slices"
 	"time"
 
@@ -70,11 +74,19 @@ func options() (runtime.Options, func(), error) {
 		fmt.Printf("using the Redis server at REDIS_URL (%s)\n", o.Addrs[0])
 		return o, func() {}, nil
 	}
+	if path, err := exec.LookPath("redis-server"); err == nil {
+		addr, stop, err := startRedis(path)
+		if err == nil {
+			fmt.Printf("using a redis-server started for the demo at %s (stopped at the end)\n", addr)
+			return runtime.Options{Addrs: []string{addr}}, stop, nil
+		}
+		fmt.Printf("could not start %s (%v); falling back to an embedded Redis\n", path, err)
+	}
 	mr, err := miniredis.Run()
 	if err != nil {
 		return runtime.Options{}, nil, err
 	}
-	fmt.Printf("using an embedded in-process Redis (miniredis at %s); set REDIS_URL to use a real server\n", mr.Addr())
+	fmt.Printf("using an embedded in-process Redis (miniredis at %s, no client-side cache); install redis-server or set REDIS_URL for the real thing\n", mr.Addr())
 	// miniredis has no CLIENT TRACKING and answers cluster commands.
 	return runtime.Options{Addrs: []string{mr.Addr()}, DisableCache: true, ForceSingleNode: true}, mr.Close, nil
 }
@@ -165,6 +177,21 @@ func userDemo(ctx context.Context, cm *runtime.ConnectionManager) error {
 		return err
 	}
 	fmt.Printf("contains Alice: %v\n", ok)
+	// The client-side cache at work: repeated membership tests are answered
+	// locally (the server keeps the cache right with invalidations).
+	before := cm.Health(ctx).Cache.Hits
+	start := time.Now()
+	for range 1000 {
+		if _, err := active.Contains(ctx, alice); err != nil {
+			return err
+		}
+	}
+	if cm.CacheEnabled() {
+		fmt.Printf("1,000 more Contains in %v: %d served from the client-side cache\n",
+			time.Since(start).Round(time.Microsecond), cm.Health(ctx).Cache.Hits-before)
+	} else {
+		fmt.Printf("1,000 more Contains in %v (client-side cache off on this server)\n", time.Since(start).Round(time.Microsecond))
+	}
 	if _, err := active.Expire(ctx, time.Hour); err != nil {
 		return err
 	}
@@ -174,4 +201,37 @@ func userDemo(ctx context.Context, cm *runtime.ConnectionManager) error {
 	}
 	fmt.Printf("ttl set: %v\n", ttl.Round(time.Hour))
 	return nil
+}
+
+// startRedis starts redis-server at path on a free loopback port, with no
+// persistence, and returns its address and a func that stops it.
+func startRedis(path string) (string, func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	addr := l.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	l.Close()
+	dir, err := os.MkdirTemp("", "setgen-demo-")
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return addr, stop, nil
+		}
+	}
+	stop()
+	return "", nil, fmt.Errorf("redis-server did not listen on %s within 5s", addr)
 }
