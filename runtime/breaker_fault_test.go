@@ -13,12 +13,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -346,103 +344,6 @@ func TestBreakerServerDeathAndReturn(t *testing.T) {
 	t.Logf("breaker transitions: %v", tr)
 }
 
-// faultProxy forwards TCP between the client and a server. When armed with
-// a command name, it forwards the next client chunk holding that command
-// to the server, swallows every reply and then cuts both connections: the
-// server executed the command, the client never learns its outcome.
-type faultProxy struct {
-	ln      net.Listener
-	target  string
-	trigger atomic.Pointer[string]
-	cuts    atomic.Int32
-	mu      sync.Mutex
-	conns   []net.Conn
-}
-
-func startFaultProxy(t *testing.T, target string) *faultProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("proxy listen: %v", err)
-	}
-	p := &faultProxy{ln: ln, target: target}
-	go p.serve()
-	t.Cleanup(func() {
-		ln.Close()
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-	})
-	return p
-}
-
-func (p *faultProxy) Addr() string { return p.ln.Addr().String() }
-
-// arm makes the next chunk holding cmd (e.g. "SPOP") be the one cut.
-func (p *faultProxy) arm(cmd string) { p.trigger.Store(&cmd) }
-
-func (p *faultProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		sc, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns = append(p.conns, c, sc)
-		p.mu.Unlock()
-		var black atomic.Bool
-		go func() { // server -> client
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := sc.Read(buf)
-				if n > 0 && !black.Load() {
-					if _, werr := c.Write(buf[:n]); werr != nil {
-						return
-					}
-				}
-				if err != nil {
-					c.Close()
-					return
-				}
-			}
-		}()
-		go func() { // client -> server
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := c.Read(buf)
-				if n > 0 {
-					chunk := buf[:n]
-					if trig := p.trigger.Load(); trig != nil && bytes.Contains(bytes.ToUpper(chunk), []byte(*trig)) &&
-						p.trigger.CompareAndSwap(trig, nil) {
-						black.Store(true) // before the server can answer
-						_, _ = sc.Write(chunk)
-						time.Sleep(200 * time.Millisecond) // it executes, its reply is swallowed
-						c.Close()
-						sc.Close()
-						p.cuts.Add(1)
-						return
-					}
-					if _, werr := sc.Write(chunk); werr != nil {
-						c.Close()
-						return
-					}
-				}
-				if err != nil {
-					sc.Close()
-					return
-				}
-			}
-		}()
-	}
-}
-
 // cmdCalls returns cmdstat_<cmd>:calls from INFO commandstats.
 func cmdCalls(t *testing.T, srv *redistest.Server, cmd string) int {
 	t.Helper()
@@ -484,7 +385,7 @@ func waitCalls(t *testing.T, srv *redistest.Server, cmd string, min int) int {
 // retried on a new connection and succeed.
 func TestNoUnsafeRetries(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
-	proxy := startFaultProxy(t, srv.Addr)
+	proxy := redistest.StartProxy(t, srv.Addr)
 	cm, err := runtime.NewConnectionManager(runtime.Options{
 		Addrs:            []string{proxy.Addr()},
 		RetryMaxAttempts: 5,
@@ -513,7 +414,7 @@ func TestNoUnsafeRetries(t *testing.T) {
 	}
 
 	// SPOP: executed once, reply lost: an error, never a second SPOP.
-	proxy.arm("SPOP")
+	proxy.CutAfter("SPOP")
 	popped, err := src.Pop(ctx, 1)
 	if err == nil {
 		t.Fatalf("Pop whose reply was lost returned %v, nil: a false success", popped)
@@ -531,7 +432,7 @@ func TestNoUnsafeRetries(t *testing.T) {
 	t.Logf("SPOP with its reply lost: %v; server executed it %d time(s)", err, cmdCalls(t, srv, "spop"))
 
 	// SMOVE: same.
-	proxy.arm("SMOVE")
+	proxy.CutAfter("SMOVE")
 	members, err := src.Members(ctx)
 	if err != nil || len(members) != 4 {
 		t.Fatalf("Members = %v, %v", members, err)
@@ -552,7 +453,7 @@ func TestNoUnsafeRetries(t *testing.T) {
 	t.Logf("SMOVE with its reply lost: %v; server executed it %d time(s)", err, cmdCalls(t, srv, "smove"))
 
 	// SADD: idempotent, so retried on a new connection and reported as done.
-	proxy.arm("SADD")
+	proxy.CutAfter("SADD")
 	n, err := src.Add(ctx, "z")
 	if err != nil {
 		t.Fatalf("Add with its first reply lost: %v, want a successful retry", err)
@@ -567,7 +468,7 @@ func TestNoUnsafeRetries(t *testing.T) {
 
 	// A read: retried too.
 	before := cmdCalls(t, srv, "scard")
-	proxy.arm("SCARD")
+	proxy.CutAfter("SCARD")
 	size, err := src.Size(ctx)
 	if err != nil || size != 4 {
 		t.Fatalf("Size with its first reply lost = %d, %v; want 4 after a retry", size, err)
@@ -575,7 +476,7 @@ func TestNoUnsafeRetries(t *testing.T) {
 	if c := cmdCalls(t, srv, "scard") - before; c != 2 {
 		t.Errorf("SCARD executed %d times, want 2 (first attempt cut, one retry)", c)
 	}
-	if c := proxy.cuts.Load(); c != 4 {
+	if c := proxy.Cuts(); c != 4 {
 		t.Errorf("proxy cut %d connections, want 4", c)
 	}
 }

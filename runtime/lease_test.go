@@ -2,12 +2,8 @@ package runtime_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,8 +17,8 @@ import (
 // of answering true for a member another client removed.
 func TestHalfOpenStalenessBounded(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
-	p := startHalfOpenProxy(t, srv.Addr)
-	cm := newManager(t, &redistest.Server{Addr: p.addr()}, func(o *runtime.Options) { o.RetryMaxAttempts = 1 })
+	p := redistest.StartProxy(t, srv.Addr)
+	cm := newManager(t, &redistest.Server{Addr: p.Addr()}, func(o *runtime.Options) { o.RetryMaxAttempts = 1 })
 	if !cm.CacheEnabled() {
 		t.Fatal("cache off")
 	}
@@ -40,7 +36,7 @@ func TestHalfOpenStalenessBounded(t *testing.T) {
 		t.Fatalf("no cache hit before the fault: %+v", h.Cache)
 	}
 
-	p.halfOpen()
+	p.HalfOpen(true)
 	cut := time.Now()
 	if out, err := srv.CLI("SREM", "halfopen", "m"); err != nil || out != "1" {
 		t.Fatalf("SREM by another client: %v %q", err, out)
@@ -72,7 +68,8 @@ func TestHalfOpenStalenessBounded(t *testing.T) {
 	}
 
 	// The link heals (a reconnect): answers are right again.
-	p.reset()
+	p.HalfOpen(false)
+	p.Reset()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ok, err := set.Contains(ctx, "m")
@@ -84,73 +81,6 @@ func TestHalfOpenStalenessBounded(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// halfOpenProxy forwards TCP to a server; halfOpen makes it drop every
-// reply while keeping the connections open; reset closes them.
-type halfOpenProxy struct {
-	ln    net.Listener
-	drop  atomic.Bool
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func startHalfOpenProxy(t *testing.T, target string) *halfOpenProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &halfOpenProxy{ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(s, c); s.Close() }()
-			go func() {
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := s.Read(buf)
-					if n > 0 && !p.drop.Load() {
-						if _, err := c.Write(buf[:n]); err != nil {
-							return
-						}
-					}
-					if err != nil {
-						c.Close()
-						return
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); p.reset() })
-	return p
-}
-
-func (p *halfOpenProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *halfOpenProxy) halfOpen() { p.drop.Store(true) }
-
-// reset closes every connection and forwards replies again.
-func (p *halfOpenProxy) reset() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-	p.drop.Store(false)
 }
 
 // TestLeaseIdleCost measures what the heartbeat costs an idle manager: a

@@ -191,10 +191,10 @@ func TestLinearizable(t *testing.T) {
 		runLinearizable(t, 6, 4*time.Second, func(int) []*runtime.Set[string] { return ss }, kill(1500*time.Millisecond))
 	})
 	t.Run("separate managers, uncached, resets", func(t *testing.T) {
-		p := startHalfOpenProxy(t, srv.Addr)
+		p := redistest.StartProxy(t, srv.Addr)
 		managers := make([]*runtime.ConnectionManager, 6)
 		for i := range managers {
-			managers[i] = newManager(t, &redistest.Server{Addr: p.addr()}, func(o *runtime.Options) { opts(o); o.DisableCache = true })
+			managers[i] = newManager(t, &redistest.Server{Addr: p.Addr()}, func(o *runtime.Options) { opts(o); o.DisableCache = true })
 		}
 		faults := func(stop <-chan struct{}) {
 			tick := time.NewTicker(700 * time.Millisecond)
@@ -213,7 +213,7 @@ func TestLinearizable(t *testing.T) {
 					srv.Restart()
 					continue
 				}
-				p.reset() // every connection cut, mid-reply or not
+				p.Reset() // every connection cut, mid-reply or not
 			}
 		}
 		runLinearizable(t, 6, 4*time.Second, func(w int) []*runtime.Set[string] { return keys(managers[w], "lin:separate:") }, faults)

@@ -161,11 +161,14 @@ func TestCancelledBigAddIsPartial(t *testing.T) {
 	t.Logf("cancelled part-way: %d members acknowledged, %d stored (of 1,000,000): %v", r.n, card, r.err)
 }
 
-// TestCloseUnderLoad: with 1,000 calls in flight, Close makes every call
-// that overlaps it fail with ErrClosed or succeed, nothing else.
+// TestCloseUnderLoad: with 1,000 calls in flight (a proxy adds 2 ms each
+// way, so they are), Close makes every call that overlaps it fail with
+// ErrClosed or succeed, nothing else.
 func TestCloseUnderLoad(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
-	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{srv.Addr}})
+	p := redistest.StartProxy(t, srv.Addr)
+	p.SetLatency(2 * time.Millisecond)
+	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{p.Addr()}})
 	if err != nil {
 		t.Fatal(err)
 	}
