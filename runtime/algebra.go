@@ -90,7 +90,7 @@ func (s *Set[T]) Diff(ctx context.Context, others ...SetAPI[T]) ([]T, error) {
 
 func (s *Set[T]) algebra(ctx context.Context, op algebraOp, others []SetAPI[T]) (_ []T, err error) {
 	name := op.name(false)
-	defer s.wrap(name, &err)
+	defer s.wrap(s.begin(ctx, name), &err)
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (s *Set[T]) DiffStore(ctx context.Context, sources ...SetAPI[T]) (int64, er
 
 func (s *Set[T]) store(ctx context.Context, op algebraOp, sources []SetAPI[T]) (_ int64, err error) {
 	name := op.name(true)
-	defer s.wrap(name, &err)
+	defer s.wrap(s.begin(ctx, name), &err)
 	if err := s.ready(); err != nil {
 		return 0, err
 	}
@@ -286,7 +286,7 @@ func (cm *ConnectionManager) fencedCall(ctx context.Context, p retryPolicy, fenc
 // IntersectSize returns the size of the intersection of the receiver and
 // others (SINTERCARD), stopping at limit when limit > 0.
 func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...SetAPI[T]) (_ int64, err error) {
-	defer s.wrap("IntersectSize", &err)
+	defer s.wrap(s.begin(ctx, "IntersectSize"), &err)
 	if err := s.ready(); err != nil {
 		return 0, err
 	}
@@ -325,7 +325,7 @@ func (s *Set[T]) IntersectSize(ctx context.Context, limit int64, others ...SetAP
 // receiver, then adds it to dst; if the add fails it puts m back and
 // returns the error, so the member is never lost.
 func (s *Set[T]) Move(ctx context.Context, dst SetAPI[T], m T) (_ bool, err error) {
-	defer s.wrap("Move", &err)
+	defer s.wrap(s.begin(ctx, "Move"), &err)
 	if err := s.ready(); err != nil {
 		return false, err
 	}

@@ -59,6 +59,7 @@ type ConnectionManager struct {
 	misses       atomic.Uint64
 	clock        serverClock // the server's clock, as seen from here (TTL sets)
 	lease        lease       // cached answers are served only while it holds (lease.go)
+	tel          *telemetry  // OpenTelemetry instruments; nil: none (telemetry.go)
 }
 
 // NewConnectionManager connects to the server or cluster described by opts.
@@ -133,6 +134,15 @@ func newManager(opts Options, client rueidis.Client, cacheOn bool) *ConnectionMa
 		cm.slotNode = make([]atomic.Pointer[string], SlotCount)
 	}
 	cm.lease.ok.Store(cacheOn) // the connection was just made: the first lease
+	tel, err := newTelemetry(cm)
+	if err != nil {
+		log.Warn("setgen: OpenTelemetry instruments unavailable; no metrics", "error", err)
+		tel = &telemetry{}
+		if opts.TracerProvider != nil {
+			tel.tracer = opts.TracerProvider.Tracer(instrumentationName)
+		}
+	}
+	cm.tel = tel
 	return cm
 }
 

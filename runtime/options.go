@@ -8,6 +8,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults applied by NewConnectionManager to zero-valued Options fields.
@@ -112,6 +115,17 @@ type Options struct {
 	// server CPU per call, and no measurable cost to a single caller's
 	// latency (BENCHMARKS.md).
 	MaxFlushDelay time.Duration
+	// TracerProvider, when set, gives each set call a span named
+	// <pkg>.<Type>.<Method> (e.g. users.UserSet.Add), with db.system.name
+	// "redis", the Redis command as db.operation.name and, for cached
+	// reads, setgen.cache_hit. Nil: no spans, at no cost.
+	TracerProvider trace.TracerProvider
+	// MeterProvider, when set, records setgen.calls (attributes method
+	// and outcome), setgen.call.duration (seconds), setgen.cache.hits,
+	// setgen.cache.misses, setgen.retries and the gauge
+	// setgen.breaker.state (0 closed, 1 half-open, 2 open; attribute node
+	// for a cluster node's breaker). Nil: no metrics, at no cost.
+	MeterProvider metric.MeterProvider
 }
 
 // logger returns Logger, or a logger that discards everything.

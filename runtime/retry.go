@@ -77,6 +77,7 @@ func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
 			return err
 		}
+		cm.countRetry()
 		cm.log.Debug("setgen: retrying", "attempt", attempt+1, "delay", delay, "error", err)
 		t := time.NewTimer(delay)
 		select {

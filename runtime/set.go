@@ -83,19 +83,42 @@ func (s *Set[T]) Manager() *ConnectionManager {
 	return s.cm
 }
 
-// wrap names the operation and the set in *err, if set: deferred by each
-// method, so every error it returns says where it came from.
-func (s *Set[T]) wrap(op string, err *error) {
-	if s == nil {
-		wrapOp(err, setName[T](), "", op)
-	} else {
-		wrapOp(err, s.name, s.key, op)
+// begin starts a call of method name (its telemetry, when the manager has
+// any); the method defers wrap with it.
+func (s *Set[T]) begin(ctx context.Context, name string) op {
+	if s == nil || s.cm == nil || s.cm.tel == nil {
+		return op{name: name}
 	}
+	return s.cm.begin(ctx, s.name, name, setCommands[name])
 }
 
-func (s *Set[T]) opErr(op string, err error) error {
-	s.wrap(op, &err)
+// wrap ends the call o: it names the operation and the set in *err, if
+// set, so every error a method returns says where it came from, and
+// records the call's telemetry.
+func (s *Set[T]) wrap(o op, err *error) {
+	if s == nil {
+		wrapOp(err, setName[T](), "", o.name)
+		return
+	}
+	wrapOp(err, s.name, s.key, o.name)
+	s.cm.end(&o, *err)
+}
+
+func (s *Set[T]) opErr(name string, err error) error {
+	if s == nil {
+		wrapOp(&err, setName[T](), "", name)
+	} else {
+		wrapOp(&err, s.name, s.key, name)
+	}
 	return err
+}
+
+// setCommands is the Redis command of each method, for spans.
+var setCommands = map[string]string{
+	"Add": "SADD", "Remove": "SREM", "Contains": "SISMEMBER", "ContainsMany": "SISMEMBER", "Members": "SSCAN",
+	"All": "SSCAN", "Size": "SCARD", "Clear": "UNLINK", "Pop": "SPOP", "Random": "SRANDMEMBER", "Expire": "PEXPIRE",
+	"TTL": "PTTL", "Union": "SUNION", "Intersect": "SINTER", "Diff": "SDIFF", "UnionStore": "SUNIONSTORE",
+	"IntersectStore": "SINTERSTORE", "DiffStore": "SDIFFSTORE", "IntersectSize": "SINTERCARD", "Move": "SMOVE",
 }
 
 func (s *Set[T]) ready() error {
@@ -159,13 +182,13 @@ func (s *Set[T]) read(ctx context.Context, build func(b rueidis.Builder) rueidis
 // Add adds members and returns how many were not already present.
 // Large inputs are sent in batches of 1000 in one pipeline.
 func (s *Set[T]) Add(ctx context.Context, members ...T) (_ int64, err error) {
-	defer s.wrap("Add", &err)
+	defer s.wrap(s.begin(ctx, "Add"), &err)
 	return s.addOrRemove(ctx, true, members)
 }
 
 // Remove removes members and returns how many were present.
 func (s *Set[T]) Remove(ctx context.Context, members ...T) (_ int64, err error) {
-	defer s.wrap("Remove", &err)
+	defer s.wrap(s.begin(ctx, "Remove"), &err)
 	return s.addOrRemove(ctx, false, members)
 }
 
@@ -369,7 +392,8 @@ func (cm *ConnectionManager) doFenced(ctx context.Context, fenceKey string, cmds
 // Contains reports whether m is a member. It is served from the
 // client-side cache when possible (see ConnectionManager).
 func (s *Set[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
-	defer s.wrap("Contains", &err)
+	o := s.begin(ctx, "Contains")
+	defer func() { s.wrap(o, &err) }()
 	if err := s.ready(); err != nil {
 		return false, err
 	}
@@ -381,7 +405,7 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 	// closures, when the breaker and retries would have nothing to do.
 	var first error
 	if s.cm.fast(ctx, s.key) {
-		found, err := s.isMember(ctx, mem.str)
+		found, err := s.isMember(ctx, mem.str, &o)
 		if err == nil {
 			s.release(mem, nil)
 			return found, nil
@@ -391,7 +415,7 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 	var found bool
 	attempt := func(ctx context.Context) error {
 		var err error
-		found, err = s.isMember(ctx, mem.str)
+		found, err = s.isMember(ctx, mem.str, &o)
 		return err
 	}
 	if first != nil {
@@ -405,10 +429,10 @@ func (s *Set[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 
 // isMember runs one SISMEMBER of an encoded member, from the cache when it
 // is on.
-func (s *Set[T]) isMember(ctx context.Context, mem string) (bool, error) {
+func (s *Set[T]) isMember(ctx context.Context, mem string, o *op) (bool, error) {
 	if s.cm.cached() {
 		r := s.cm.client.DoCache(ctx, s.b().Sismember().Key(s.key).Member(mem).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
-		s.cm.countCache(r)
+		o.cacheHit(s.cm.countCache(r))
 		return r.AsBool()
 	}
 	return s.cm.client.Do(ctx, s.b().Sismember().Key(s.key).Member(mem).Build()).AsBool()
@@ -418,7 +442,8 @@ func (s *Set[T]) isMember(ctx context.Context, mem string) (bool, error) {
 // It is served from the client-side cache when possible, one entry per
 // member, so that any subset of members asked before hits.
 func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) (_ []bool, err error) {
-	defer s.wrap("ContainsMany", &err)
+	o := s.begin(ctx, "ContainsMany")
+	defer func() { s.wrap(o, &err) }()
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
@@ -449,7 +474,7 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) (_ []bool, err error
 					cmds[i] = rueidis.CT(b.Sismember().Key(s.key).Member(m).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
 				}
 				for _, r := range s.cm.client.DoMultiCache(ctx, cmds...) {
-					s.cm.countCache(r)
+					o.cacheHit(s.cm.countCache(r))
 					v, err := r.AsBool()
 					if err != nil {
 						return err
@@ -482,15 +507,20 @@ func (s *Set[T]) ContainsMany(ctx context.Context, ms ...T) (_ []bool, err error
 }
 
 // countCache counts a cached read as a hit or a miss (errors are neither).
-func (cm *ConnectionManager) countCache(r rueidis.RedisResult) {
+// countCache counts a cacheable read's hit or miss and reports whether it
+// was a hit.
+func (cm *ConnectionManager) countCache(r rueidis.RedisResult) bool {
 	if r.Error() != nil {
-		return
+		return false
 	}
-	if r.IsCacheHit() {
+	hit := r.IsCacheHit()
+	if hit {
 		cm.hits.Add(1)
 	} else {
 		cm.misses.Add(1)
 	}
+	cm.countCacheTel(hit)
+	return hit
 }
 
 // Members returns every member. A set small enough for one SSCAN reply is
@@ -501,7 +531,7 @@ func (cm *ConnectionManager) countCache(r rueidis.RedisResult) {
 // beside all those that did. Each batch is decoded while the next one is
 // on its way.
 func (s *Set[T]) Members(ctx context.Context) (_ []T, err error) {
-	defer s.wrap("Members", &err)
+	defer s.wrap(s.begin(ctx, "Members"), &err)
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
@@ -671,7 +701,7 @@ func (s *Set[T]) All(ctx context.Context) iter.Seq2[T, error] {
 
 // Size returns the number of members.
 func (s *Set[T]) Size(ctx context.Context) (_ int64, err error) {
-	defer s.wrap("Size", &err)
+	defer s.wrap(s.begin(ctx, "Size"), &err)
 	if err := s.ready(); err != nil {
 		return 0, err
 	}
@@ -684,7 +714,7 @@ func (s *Set[T]) Size(ctx context.Context) (_ int64, err error) {
 
 // Clear deletes the set (UNLINK: the memory is freed in the background).
 func (s *Set[T]) Clear(ctx context.Context) (err error) {
-	defer s.wrap("Clear", &err)
+	defer s.wrap(s.begin(ctx, "Clear"), &err)
 	if err := s.ready(); err != nil {
 		return err
 	}
@@ -699,7 +729,7 @@ func (s *Set[T]) Clear(ctx context.Context) (err error) {
 // that do not decode are put back (SADD) and reported in an error wrapping
 // ErrDecode, beside the members that did.
 func (s *Set[T]) Pop(ctx context.Context, n int64) (_ []T, err error) {
-	defer s.wrap("Pop", &err)
+	defer s.wrap(s.begin(ctx, "Pop"), &err)
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
@@ -731,7 +761,7 @@ func (s *Set[T]) Pop(ctx context.Context, n int64) (_ []T, err error) {
 // Random returns up to n distinct random members without removing them
 // (SRANDMEMBER).
 func (s *Set[T]) Random(ctx context.Context, n int64) (_ []T, err error) {
-	defer s.wrap("Random", &err)
+	defer s.wrap(s.begin(ctx, "Random"), &err)
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
@@ -753,7 +783,7 @@ func (s *Set[T]) Random(ctx context.Context, n int64) (_ []T, err error) {
 // millisecond) and reports whether the key exists. ttl must be positive:
 // use Clear to delete.
 func (s *Set[T]) Expire(ctx context.Context, ttl time.Duration) (_ bool, err error) {
-	defer s.wrap("Expire", &err)
+	defer s.wrap(s.begin(ctx, "Expire"), &err)
 	if err := s.ready(); err != nil {
 		return false, err
 	}
@@ -776,7 +806,7 @@ func (s *Set[T]) Expire(ctx context.Context, ttl time.Duration) (_ bool, err err
 // TTL returns the set's remaining time to live, NoExpiry when it has none,
 // or NoKey when the set does not exist (is empty).
 func (s *Set[T]) TTL(ctx context.Context) (_ time.Duration, err error) {
-	defer s.wrap("TTL", &err)
+	defer s.wrap(s.begin(ctx, "TTL"), &err)
 	if err := s.ready(); err != nil {
 		return 0, err
 	}

@@ -63,18 +63,39 @@ func (s *TTLSet[T]) ready() error {
 	return s.bad
 }
 
-// wrap is Set.wrap.
-func (s *TTLSet[T]) wrap(op string, err *error) {
-	if s == nil {
-		wrapOp(err, ttlSetName[T](), "", op)
-	} else {
-		wrapOp(err, s.name, s.key, op)
+// begin is Set.begin.
+func (s *TTLSet[T]) begin(ctx context.Context, name string) op {
+	if s == nil || s.cm == nil || s.cm.tel == nil {
+		return op{name: name}
 	}
+	return s.cm.begin(ctx, s.name, name, ttlCommands[name])
 }
 
-func (s *TTLSet[T]) opErr(op string, err error) error {
-	s.wrap(op, &err)
+// wrap is Set.wrap.
+func (s *TTLSet[T]) wrap(o op, err *error) {
+	if s == nil {
+		wrapOp(err, ttlSetName[T](), "", o.name)
+		return
+	}
+	wrapOp(err, s.name, s.key, o.name)
+	s.cm.end(&o, *err)
+}
+
+func (s *TTLSet[T]) opErr(name string, err error) error {
+	if s == nil {
+		wrapOp(&err, ttlSetName[T](), "", name)
+	} else {
+		wrapOp(&err, s.name, s.key, name)
+	}
 	return err
+}
+
+// ttlCommands is the Redis command of each method, for spans: most are
+// scripts.
+var ttlCommands = map[string]string{
+	"Add": "EVALSHA", "Remove": "EVALSHA", "Contains": "ZSCORE", "ContainsMany": "ZSCORE", "TTLOf": "EVALSHA",
+	"Size": "EVALSHA", "Purge": "EVALSHA", "Clear": "UNLINK", "Members": "EVALSHA", "All": "EVALSHA",
+	"Union": "EVALSHA", "Intersect": "EVALSHA", "Diff": "EVALSHA", "IntersectSize": "EVALSHA",
 }
 
 func ttlSetName[T any]() string {
@@ -284,13 +305,13 @@ func (s *TTLSet[T]) scriptInt(ctx context.Context, sc *script, write bool, args 
 // the server's clock, rounded up to a millisecond), and returns how many
 // were not live members. ttl must be positive. Add(ctx, ttl) does nothing.
 func (s *TTLSet[T]) Add(ctx context.Context, ttl time.Duration, members ...T) (_ int64, err error) {
-	defer s.wrap("Add", &err)
+	defer s.wrap(s.begin(ctx, "Add"), &err)
 	return s.write(ctx, ttlAdd, ttl, true, members)
 }
 
 // Remove removes members and returns how many were live members.
 func (s *TTLSet[T]) Remove(ctx context.Context, members ...T) (_ int64, err error) {
-	defer s.wrap("Remove", &err)
+	defer s.wrap(s.begin(ctx, "Remove"), &err)
 	return s.write(ctx, ttlRemove, 0, false, members)
 }
 
@@ -393,7 +414,8 @@ func (cm *ConnectionManager) runAll(ctx context.Context, sc *script, key string,
 // client-side cache when possible: the cache holds m's expiry, so a cached
 // answer turns false when m expires, with no round trip.
 func (s *TTLSet[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
-	defer s.wrap("Contains", &err)
+	o := s.begin(ctx, "Contains")
+	defer func() { s.wrap(o, &err) }()
 	if err := s.ready(); err != nil {
 		return false, err
 	}
@@ -406,7 +428,7 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 		r := s.cm.client.DoCache(ctx, s.cm.client.B().Zscore().Key(s.key).Member(mem.str).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
 		score, err := r.AsFloat64()
 		if err == nil || rueidis.IsRedisNil(err) {
-			s.cm.countCache(r)
+			o.cacheHit(s.cm.countCache(r))
 			s.plain.release(mem, nil)
 			if err != nil {
 				return false, nil
@@ -420,7 +442,7 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 		s.plain.release(mem, err)
 		// Failed: the full path below retries it, through the breaker.
 	}
-	got, err := s.containsMany(ctx, []T{m})
+	got, err := s.containsMany(ctx, []T{m}, &o)
 	if err != nil {
 		return false, err
 	}
@@ -430,17 +452,18 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 // ContainsMany reports, for each of ms in order, whether it is a live
 // member, cached per member as Contains.
 func (s *TTLSet[T]) ContainsMany(ctx context.Context, ms ...T) (_ []bool, err error) {
-	defer s.wrap("ContainsMany", &err)
+	o := s.begin(ctx, "ContainsMany")
+	defer func() { s.wrap(o, &err) }()
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
 	if len(ms) == 0 {
 		return []bool{}, nil
 	}
-	return s.containsMany(ctx, ms)
+	return s.containsMany(ctx, ms, &o)
 }
 
-func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T) ([]bool, error) {
+func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T, o *op) ([]bool, error) {
 	enc, err := s.core().encodeAll(ms, 0)
 	if err != nil {
 		return nil, err
@@ -465,7 +488,7 @@ func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T) ([]bool, error) {
 		}
 		for i, r := range res {
 			if cached {
-				s.cm.countCache(r)
+				o.cacheHit(s.cm.countCache(r))
 			}
 			v, err := r.AsFloat64()
 			switch {
@@ -497,7 +520,7 @@ func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T) ([]bool, error) {
 // TTLOf returns m's remaining time to live, or NoKey when m is not a live
 // member.
 func (s *TTLSet[T]) TTLOf(ctx context.Context, m T) (_ time.Duration, err error) {
-	defer s.wrap("TTLOf", &err)
+	defer s.wrap(s.begin(ctx, "TTLOf"), &err)
 	if err := s.ready(); err != nil {
 		return 0, err
 	}
@@ -521,7 +544,7 @@ func (s *TTLSet[T]) TTLOf(ctx context.Context, m T) (_ time.Duration, err error)
 // Size returns the number of live members, without reading them
 // (ZCOUNT: O(log N)).
 func (s *TTLSet[T]) Size(ctx context.Context) (_ int64, err error) {
-	defer s.wrap("Size", &err)
+	defer s.wrap(s.begin(ctx, "Size"), &err)
 	if err := s.ready(); err != nil {
 		return 0, err
 	}
@@ -530,7 +553,7 @@ func (s *TTLSet[T]) Size(ctx context.Context) (_ int64, err error) {
 
 // Purge removes every expired member now and returns how many.
 func (s *TTLSet[T]) Purge(ctx context.Context) (_ int64, err error) {
-	defer s.wrap("Purge", &err)
+	defer s.wrap(s.begin(ctx, "Purge"), &err)
 	if err := s.ready(); err != nil {
 		return 0, err
 	}
@@ -539,7 +562,7 @@ func (s *TTLSet[T]) Purge(ctx context.Context) (_ int64, err error) {
 
 // Clear deletes the set (UNLINK).
 func (s *TTLSet[T]) Clear(ctx context.Context) (err error) {
-	defer s.wrap("Clear", &err)
+	defer s.wrap(s.begin(ctx, "Clear"), &err)
 	if err := s.ready(); err != nil {
 		return err
 	}
@@ -568,7 +591,7 @@ func (cm *ConnectionManager) ttlMembersRaw(ctx context.Context, key string) ([]s
 // that do not decode are reported in an error wrapping ErrDecode, beside
 // the others.
 func (s *TTLSet[T]) Members(ctx context.Context) (_ []T, err error) {
-	defer s.wrap("Members", &err)
+	defer s.wrap(s.begin(ctx, "Members"), &err)
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
@@ -671,7 +694,7 @@ func (s *TTLSet[T]) algebra(ctx context.Context, op algebraOp, others []TTLSetAP
 }
 
 func (s *TTLSet[T]) algebraDecoded(ctx context.Context, name string, op algebraOp, others []TTLSetAPI[T]) (_ []T, err error) {
-	defer s.wrap(name, &err)
+	defer s.wrap(s.begin(ctx, name), &err)
 	raw, _, err := s.algebra(ctx, op, others, false, 0)
 	if err != nil {
 		return nil, err
@@ -699,7 +722,7 @@ func (s *TTLSet[T]) Diff(ctx context.Context, others ...TTLSetAPI[T]) ([]T, erro
 // IntersectSize returns the number of live members of the receiver that
 // are live in every other set, at most limit when limit > 0.
 func (s *TTLSet[T]) IntersectSize(ctx context.Context, limit int64, others ...TTLSetAPI[T]) (_ int64, err error) {
-	defer s.wrap("IntersectSize", &err)
+	defer s.wrap(s.begin(ctx, "IntersectSize"), &err)
 	if limit < 0 {
 		return 0, invalidArg("limit %d is negative", limit)
 	}
