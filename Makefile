@@ -20,6 +20,7 @@ GO_FLOOR = go1.25.0
 
 test: redis-server check-fmt test-floor
 	$(GO) vet ./...
+	cd $(DEMO) && $(GO) vet ./... && $(GO) build -o /dev/null .
 	@echo "== every package against $$(redis-server --version | cut -d' ' -f1-3)"
 	$(GO) test -race -count=1 -timeout $(TIMEOUT) ./...
 	@echo "== the integration suite against $$(valkey-server --version | cut -d' ' -f1-3)"
@@ -35,8 +36,12 @@ test-short: check-fmt
 	$(GO) vet ./...
 	$(GO) test -short -count=1 ./...
 
+# The demo is a module of its own (examples/cmd/demo/go.mod), so that its
+# fallback server, miniredis, is not a requirement of setgen's module.
+DEMO = examples/cmd/demo
+
 demo:
-	$(GO) run ./examples/cmd/demo
+	cd $(DEMO) && $(GO) run .
 
 # Benchmarks: the runtime against raw rueidis, the generated codec against
 # msgpack reflection, and (in its own module, to keep go-redis out of ours)

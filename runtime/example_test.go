@@ -7,13 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"net"
 	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/setgen/setgen/internal/redistest"
 	"github.com/setgen/setgen/internal/testtypes"
@@ -27,11 +23,7 @@ const serverExamples = "^Example(NewSet|ConnectionManager_Health)$"
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if testing.Short() {
-		if f := flag.Lookup("test.skip"); f != nil && f.Value.String() == "" {
-			_ = f.Value.Set(serverExamples)
-		}
-	}
+	redistest.SkipServerExamples(serverExamples)
 	os.Exit(m.Run())
 }
 
@@ -125,37 +117,10 @@ func ExampleConnectionManager_Health() {
 	// JSON keys: [cache circuit_breaker connection_pool latency_ms mode nodes server status]
 }
 
-// startExampleRedis starts a throwaway redis-server on a free loopback
-// port (examples have no *testing.T for internal/redistest.Start), of the
-// binary the other tests start (redistest.ServerName).
 func startExampleRedis() (addr string, stop func()) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := redistest.StartForExample()
 	if err != nil {
 		panic(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir, err := os.MkdirTemp("", "setgen-example-")
-	if err != nil {
-		panic(err)
-	}
-	cmd := exec.Command(redistest.ServerName(), "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", dir, "--logfile", "")
-	if err := cmd.Start(); err != nil {
-		panic("redis-server is not installed (make test installs it): " + err.Error())
-	}
-	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	stop = func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		_ = os.RemoveAll(dir)
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return addr, stop
-		}
-	}
-	stop()
-	panic("redis-server did not start on " + addr)
+	return addr, stop
 }

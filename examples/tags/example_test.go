@@ -2,24 +2,32 @@ package tags_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"os"
 	"slices"
-
-	"github.com/alicebob/miniredis/v2"
+	"testing"
 
 	"github.com/setgen/setgen/examples/tags"
+	"github.com/setgen/setgen/internal/redistest"
 	"github.com/setgen/setgen/runtime"
 )
 
-// The tag system, on an embedded Redis.
+// The examples start a redis-server: not in -short runs.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	redistest.SkipServerExamples("^Example")
+	os.Exit(m.Run())
+}
+
+// The tag system, on a redis-server started for the example.
 func ExampleTagSystem() {
-	mr := miniredis.NewMiniRedis()
-	if err := mr.Start(); err != nil {
+	addr, stop, err := redistest.StartForExample()
+	if err != nil {
 		panic(err)
 	}
-	defer mr.Close()
-	// miniredis cannot track keys and answers cluster commands.
-	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{mr.Addr()}, DisableCache: true, ForceSingleNode: true})
+	defer stop()
+	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{addr}})
 	if err != nil {
 		panic(err)
 	}
@@ -38,19 +46,21 @@ func ExampleTagSystem() {
 // Sets of a named string type are stored as raw bytes, so a set can be
 // shared with redis-cli or programs in other languages.
 func ExampleNewTagSet() {
-	mr := miniredis.NewMiniRedis()
-	if err := mr.Start(); err != nil {
+	addr, stop, err := redistest.StartForExample()
+	if err != nil {
 		panic(err)
 	}
-	defer mr.Close()
-	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{mr.Addr()}, DisableCache: true, ForceSingleNode: true})
+	defer stop()
+	cm, err := runtime.NewConnectionManager(runtime.Options{Addrs: []string{addr}})
 	if err != nil {
 		panic(err)
 	}
 	defer cm.Close()
 	ctx := context.Background()
 
-	mr.SAdd("item:post9:tags", "written-elsewhere")
+	// Another program (redis-cli, Python...) adds a tag as plain bytes.
+	c := cm.Client()
+	c.Do(ctx, c.B().Sadd().Key("item:post9:tags").Member("written-elsewhere").Build())
 	s := tags.NewTagSet(cm, "item:post9:tags")
 	ok, _ := s.Contains(ctx, "written-elsewhere")
 	fmt.Println(ok)

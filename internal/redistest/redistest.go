@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -307,6 +308,55 @@ func (s *Server) Restart() {
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.t.Fatalf("redistest: restart redis-server on %s: %v", s.Addr, err)
+}
+
+// StartForExample starts a throwaway server for an Example function, which
+// has no *testing.T: on a free loopback port, in a temporary directory, no
+// persistence. stop kills it and removes the directory. Examples that use
+// it must be left out of -short runs (see SkipServerExamples).
+func StartForExample() (addr string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	dir, err := os.MkdirTemp("", "setgen-example-")
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(ServerName(), "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", dir, "--logfile", "")
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("%s is not installed (make test installs it): %w", ServerName(), err)
+	}
+	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	stop = func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return addr, stop, nil
+		}
+	}
+	stop()
+	return "", nil, fmt.Errorf("%s did not start on %s", ServerName(), addr)
+}
+
+// SkipServerExamples, called by a package's TestMain after flag.Parse,
+// leaves the Example functions matching pattern out of a -short run (an
+// example cannot skip itself) with -test.skip, unless the run gave one.
+func SkipServerExamples(pattern string) {
+	if !testing.Short() {
+		return
+	}
+	if f := flag.Lookup("test.skip"); f != nil && f.Value.String() == "" {
+		_ = f.Value.Set(pattern)
+	}
 }
 
 // RestartLoading is Restart, returning as soon as the server answers,
