@@ -132,6 +132,7 @@ func TestCluster(t *testing.T) {
 	t.Run("AlgebraModel", func(t *testing.T) { testClusterAlgebraModel(t, c, cm) })
 	t.Run("ReadYourWrites", func(t *testing.T) { testClusterReadYourWrites(t, c, cm) })
 	t.Run("Resharding", func(t *testing.T) { testClusterResharding(t, c, cm) })
+	t.Run("ReshardingUnderLoad", func(t *testing.T) { testClusterReshardUnderLoad(t, c, cm) })
 	t.Run("TTLSets", func(t *testing.T) { testClusterTTL(t, c, cm) })
 
 	// A cluster has database 0 only: asking for another fails clearly.
