@@ -882,6 +882,41 @@ func TestClusterFailover(t *testing.T) {
 			}
 		})
 	}
+	// Two cached readers: each reads a member whose Add was acknowledged
+	// before the read began; it must be there (before the kill, and after
+	// the redirect to the promoted replica), never a stale false.
+	var reads, stale atomic.Int64
+	for g := range 2 {
+		wg.Go(func() {
+			for i := 0; !stop.Load(); i++ {
+				mu.Lock()
+				n := len(acked)
+				var m string
+				if n > 0 {
+					m = acked[(i*7919+g)%n]
+				}
+				mu.Unlock()
+				if m == "" {
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				cctx, cancel := context.WithTimeout(ctx, time.Second)
+				ok, err := s.Contains(cctx, m)
+				if err == nil && ok {
+					ok, err = s.Contains(cctx, m) // from the cache
+				}
+				cancel()
+				if err == nil {
+					reads.Add(1)
+					if !ok {
+						stale.Add(1)
+					}
+				} else {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+		})
+	}
 	wg.Go(func() {
 		for i := 0; !stop.Load(); i++ {
 			if _, err := other.Add(ctx, strconv.Itoa(i)); err != nil {
@@ -989,6 +1024,10 @@ func TestClusterFailover(t *testing.T) {
 	}
 	if len(got) < len(acked) {
 		t.Fatalf("Members has %d, fewer than the %d acknowledged", len(got), len(acked))
+	}
+	t.Logf("failover: %d cached reads of acknowledged members answered, %d stale", reads.Load(), stale.Load())
+	if stale.Load() > 0 || reads.Load() == 0 {
+		t.Fatalf("%d of %d cached reads missed a member acknowledged before they began", stale.Load(), reads.Load())
 	}
 	// Cached reads through the new master agree.
 	sample := []string{acked[0], acked[ackedBefore-1], acked[len(acked)-1]}

@@ -101,7 +101,7 @@ func (h *linHistory) record(client int, in linInput, call time.Time, out linOutp
 // runLinearizable runs workers goroutines of random operations for d,
 // each on the sets sets(worker) gives it, while faults run, and checks the
 // history.
-func runLinearizable(t *testing.T, workers int, d time.Duration, sets func(worker int) []*runtime.Set[string], faults func(stop <-chan struct{})) {
+func runLinearizable(t *testing.T, workers int, d, callTimeout time.Duration, sets func(worker int) []*runtime.Set[string], faults func(stop <-chan struct{})) {
 	t.Helper()
 	h := &linHistory{t0: time.Now()}
 	stop := make(chan struct{})
@@ -118,7 +118,7 @@ func runLinearizable(t *testing.T, workers int, d time.Duration, sets func(worke
 				}
 				in := linInput{key: rng.IntN(linKeys), member: rng.IntN(linMembers), op: [...]string{"add", "remove", "contains", "contains", "size"}[rng.IntN(5)]}
 				s, m := ss[in.key], "m"+strconv.Itoa(in.member)
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 				call := time.Now()
 				var out linOutput
 				var err error
@@ -188,7 +188,7 @@ func TestLinearizable(t *testing.T) {
 	t.Run("one manager, cached", func(t *testing.T) {
 		cm := newManager(t, srv, opts)
 		ss := keys(cm, "lin:shared:")
-		runLinearizable(t, 6, 4*time.Second, func(int) []*runtime.Set[string] { return ss }, kill(1500*time.Millisecond))
+		runLinearizable(t, 6, 4*time.Second, 2*time.Second, func(int) []*runtime.Set[string] { return ss }, kill(1500*time.Millisecond))
 	})
 	t.Run("separate managers, uncached, resets", func(t *testing.T) {
 		p := redistest.StartProxy(t, srv.Addr)
@@ -216,6 +216,38 @@ func TestLinearizable(t *testing.T) {
 				p.Reset() // every connection cut, mid-reply or not
 			}
 		}
-		runLinearizable(t, 6, 4*time.Second, func(w int) []*runtime.Set[string] { return keys(managers[w], "lin:separate:") }, faults)
+		runLinearizable(t, 6, 4*time.Second, 2*time.Second, func(w int) []*runtime.Set[string] { return keys(managers[w], "lin:separate:") }, faults)
+	})
+	// Replies held back past the call's timeout, then delivered: the
+	// suspected cause of a non-linearizable history seen once with
+	// another harness (a late reply taken for a retry's). On one TCP
+	// connection a late reply can only be the late command's: rueidis
+	// matches replies in order, and a retry on a new connection has a
+	// server connection of its own.
+	t.Run("separate managers, uncached, late replies", func(t *testing.T) {
+		p := redistest.StartProxy(t, srv.Addr)
+		managers := make([]*runtime.ConnectionManager, 6)
+		for i := range managers {
+			managers[i] = newManager(t, &redistest.Server{Addr: p.Addr()}, func(o *runtime.Options) {
+				opts(o)
+				o.DisableCache = true
+			})
+		}
+		faults := func(stop <-chan struct{}) {
+			for {
+				select {
+				case <-stop:
+					p.SetLatency(0)
+					return
+				case <-time.After(400 * time.Millisecond):
+				}
+				p.SetLatency(250 * time.Millisecond) // each way: calls time out, their replies come later
+				time.Sleep(300 * time.Millisecond)
+				p.SetLatency(0)
+			}
+		}
+		// Calls give up after 100 ms; replies come 500 ms after their command
+		// while the latency is on.
+		runLinearizable(t, 6, 4*time.Second, 100*time.Millisecond, func(w int) []*runtime.Set[string] { return keys(managers[w], "lin:late:") }, faults)
 	})
 }
