@@ -133,6 +133,7 @@ func TestCluster(t *testing.T) {
 	t.Run("ReadYourWrites", func(t *testing.T) { testClusterReadYourWrites(t, c, cm) })
 	t.Run("Resharding", func(t *testing.T) { testClusterResharding(t, c, cm) })
 	t.Run("ReshardingUnderLoad", func(t *testing.T) { testClusterReshardUnderLoad(t, c, cm) })
+	t.Run("MoveFailures", func(t *testing.T) { testClusterMoveFailures(t, c, cm) })
 	t.Run("TTLSets", func(t *testing.T) { testClusterTTL(t, c, cm) })
 
 	// A cluster has database 0 only: asking for another fails clearly.
