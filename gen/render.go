@@ -135,7 +135,9 @@ func planImports(l *loaded, sets []*setType, pkgScope *scope) map[string]string 
 			imports[path] = fileScope.fresh(name)
 		}
 	}
-	for _, p := range []string{"slices", "time", runtimePath, codecPath} {
+	// Every package the emitters name with jen.Qual (codec.go), so that
+	// none gets a name jennifer picks outside this scope.
+	for _, p := range []string{"bytes", "slices", "time", runtimePath, codecPath} {
 		add(p, assumedName(p))
 	}
 	for _, st := range sets {

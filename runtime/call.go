@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/rueidis"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -90,8 +89,11 @@ func (cm *ConnectionManager) call(ctx context.Context, key string, p retryPolicy
 	if errors.As(err, &nf) {
 		err = nf.err
 	}
-	if !errors.Is(err, ErrClosed) && (errors.Is(err, rueidis.ErrClosing) || cm.closed.Load()) {
-		// The manager closed while the call was in flight.
+	if !errors.Is(err, ErrClosed) && cm.closed.Load() {
+		// The manager closed while the call was in flight. (rueidis'
+		// ErrClosing alone is not that: it also ends the calls on a
+		// connection it replaces, and those are retried like any other
+		// network failure.)
 		return fmt.Errorf("%w: %w", ErrClosed, err)
 	}
 	return err

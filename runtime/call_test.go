@@ -304,11 +304,31 @@ func TestBreakerIgnoresCommandErrorsAndNil(t *testing.T) {
 // TestClosingIsErrClosed: a call that fails because the client is closing
 // under it returns ErrClosed, not rueidis' own error.
 func TestClosingIsErrClosed(t *testing.T) {
+	// rueidis' ErrClosing while the manager closes: ErrClosed, not retried.
 	cm, client := mockManager(t, false, nil)
 	s := NewSet[string](cm, "test.S", "k", rawCodec{})
-	client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(rueidis.ErrClosing))
+	client.EXPECT().Do(gomock.Any(), scard("k")).DoAndReturn(func(context.Context, rueidis.Completed) rueidis.RedisResult {
+		cm.closed.Store(true) // Close, as the reply comes back
+		return mock.ErrorResult(rueidis.ErrClosing)
+	})
 	if _, err := s.Size(context.Background()); !errors.Is(err, ErrClosed) || !errors.Is(err, rueidis.ErrClosing) {
 		t.Fatalf("Size while closing = %v; want ErrClosed", err)
+	}
+
+	// ErrClosing with the manager open: rueidis replaced the connection
+	// (a failover, a topology change). A safe command is retried; an
+	// unsafe one says its outcome is unknown.
+	cm, client = mockManager(t, false, func(o *Options) { o.RetryMaxAttempts = 2 })
+	s = NewSet[string](cm, "test.S", "k", rawCodec{})
+	gomock.InOrder(
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(rueidis.ErrClosing)),
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisInt64(5))),
+	)
+	if n, err := s.Size(context.Background()); err != nil || n != 5 {
+		t.Fatalf("Size after a replaced connection = %d, %v; want it retried", n, err)
+	}
+	if !outcomeUnknown(rueidis.ErrClosing) || classify(rueidis.ErrClosing) != classNetwork {
+		t.Fatal("ErrClosing of an open manager must be a network failure of unknown outcome")
 	}
 }
 
@@ -574,7 +594,7 @@ func TestRetryable(t *testing.T) {
 		{"decode", live, ErrDecode, false, false},
 		{"encode", live, ErrEncode, false, false},
 		{"closed", live, ErrClosed, false, false},
-		{"closing", live, rueidis.ErrClosing, false, false},
+		{"closing (a replaced connection)", live, rueidis.ErrClosing, true, false},
 		{"context ended", dead, errRead, false, false},
 		{"context ended, dial", dead, errDial, false, false},
 	}
@@ -618,7 +638,7 @@ func TestClassify(t *testing.T) {
 		{context.DeadlineExceeded, classNetwork},
 		{ErrClosed, classClosed},
 		{fmt.Errorf("%w: %w", ErrClosed, rueidis.ErrClosing), classClosed},
-		{rueidis.ErrClosing, classClosed},
+		{rueidis.ErrClosing, classNetwork}, // a replaced connection; call makes it ErrClosed when the manager closed
 		{callerGaveUp{context.Canceled}, classGaveUp},
 		{callerGaveUp{redisErr(wrongType)}, classGaveUp},
 		{nodeFailure{"10.0.0.1:6379", errRead}, classGaveUp},

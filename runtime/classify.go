@@ -37,10 +37,14 @@ const (
 	// left: retried even when it is not safe to repeat, and counted.
 	classUnsent
 	// classNetwork: any other failure of the connection or the server
-	// (reset, EOF, timeout). The command may have run: retried only when
-	// it is safe to repeat, and counted.
+	// (reset, EOF, timeout; rueidis' ErrClosing too, which it also returns
+	// for the calls on a connection it replaces after a failover or a
+	// topology change). The command may have run: retried only when it is
+	// safe to repeat, and counted.
 	classNetwork
-	// classClosed: the manager was closed. Not retried, not counted.
+	// classClosed: the manager was closed (ErrClosed; call turns any
+	// failure of a call that overlaps Close into one). Not retried, not
+	// counted.
 	classClosed
 	// classGaveUp: the caller's context ended (marked inside the breaker
 	// by callerGaveUp), or the failure is counted on a cluster node's own
@@ -74,7 +78,7 @@ func classify(err error) class {
 		return classGaveUp
 	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrDecode), errors.Is(err, ErrEncode):
 		return classInvalid
-	case errors.Is(err, ErrClosed), errors.Is(err, rueidis.ErrClosing):
+	case errors.Is(err, ErrClosed):
 		return classClosed
 	}
 	if msg, ok := redisErr(err); ok {

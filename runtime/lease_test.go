@@ -68,8 +68,8 @@ func TestHalfOpenStalenessBounded(t *testing.T) {
 	}
 
 	// The link heals (a reconnect): answers are right again.
-	p.HalfOpen(false)
 	p.Reset()
+	p.HalfOpen(false)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ok, err := set.Contains(ctx, "m")

@@ -236,6 +236,7 @@ func (cm *ConnectionManager) Close() {
 		return
 	}
 	cm.stopHeartbeat()
+	cm.tel.close()
 	cm.client.Close()
 }
 

@@ -67,7 +67,7 @@ func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func
 					cm.opts.CallTimeout, cm.opts.DialTimeout, err)
 			}
 		}
-		if err == nil || attempt >= cm.opts.RetryMaxAttempts || !retryable(ctx, p, err) {
+		if err == nil || attempt >= cm.opts.RetryMaxAttempts || cm.closed.Load() || !retryable(ctx, p, err) {
 			if p == retryUnsent && outcomeUnknown(err) {
 				err = fmt.Errorf("%w: %w", errOutcomeUnknown, err)
 			}

@@ -26,7 +26,8 @@ type telemetry struct {
 	misses   metric.Int64Counter
 	retries  metric.Int64Counter
 	metrics  bool
-	attrs    sync.Map // attrsKey -> metric.MeasurementOption, made once
+	attrs    sync.Map            // attrsKey -> metric.MeasurementOption, made once
+	gauge    metric.Registration // the breaker gauge's callback; nil without metrics
 }
 
 type attrsKey struct {
@@ -86,16 +87,21 @@ func newTelemetry(cm *ConnectionManager) (*telemetry, error) {
 	if tel.retries, err = m.Int64Counter("setgen.retries", metric.WithDescription("Attempts repeated after a transient failure.")); err != nil {
 		return nil, err
 	}
-	_, err = m.Int64ObservableGauge("setgen.breaker.state",
-		metric.WithDescription("Circuit breaker state: 0 closed, 1 half-open, 2 open (attribute node on a cluster)."),
-		metric.WithInt64Callback(func(_ context.Context, obs metric.Int64Observer) error {
-			obs.Observe(breakerValue(cm.breaker.State()))
-			cm.nodeBreakers.Range(func(addr, b any) bool {
-				obs.Observe(breakerValue(b.(*breaker).State()), metric.WithAttributes(attribute.String("node", addr.(string))))
-				return true
-			})
-			return nil
-		}))
+	gauge, err := m.Int64ObservableGauge("setgen.breaker.state",
+		metric.WithDescription("Circuit breaker state: 0 closed, 1 half-open, 2 open (attribute node on a cluster)."))
+	if err != nil {
+		return nil, err
+	}
+	// Registered apart from the gauge, so that Close can unregister it and
+	// the provider does not keep a closed manager alive.
+	tel.gauge, err = m.RegisterCallback(func(_ context.Context, obs metric.Observer) error {
+		obs.ObserveInt64(gauge, breakerValue(cm.breaker.State()))
+		cm.nodeBreakers.Range(func(addr, b any) bool {
+			obs.ObserveInt64(gauge, breakerValue(b.(*breaker).State()), metric.WithAttributes(attribute.String("node", addr.(string))))
+			return true
+		})
+		return nil
+	}, gauge)
 	if err != nil {
 		return nil, err
 	}
@@ -188,5 +194,12 @@ func (cm *ConnectionManager) countCacheTel(hit bool) {
 func (cm *ConnectionManager) countRetry() {
 	if cm.tel != nil && cm.tel.metrics {
 		cm.tel.retries.Add(context.Background(), 1)
+	}
+}
+
+// close unregisters the breaker gauge's callback.
+func (tel *telemetry) close() {
+	if tel != nil && tel.gauge != nil {
+		_ = tel.gauge.Unregister()
 	}
 }

@@ -80,13 +80,11 @@ func ParseURL(rawURL string) (Options, error) {
 		}
 	case "redis+sentinel", "rediss+sentinel":
 		for _, h := range strings.Split(sentinelHosts, ",") {
-			if h == "" {
-				return o, fmt.Errorf("setgen: parse URL: empty sentinel address")
+			addr, err := sentinelAddr(h)
+			if err != nil {
+				return o, err
 			}
-			if _, _, err := net.SplitHostPort(h); err != nil {
-				h = net.JoinHostPort(strings.Trim(h, "[]"), "26379")
-			}
-			o.Addrs = append(o.Addrs, h)
+			o.Addrs = append(o.Addrs, addr)
 		}
 		parts := strings.Split(strings.Trim(u.Path, "/"), "/")
 		if parts[0] == "" || len(parts) > 2 {
@@ -116,7 +114,14 @@ func ParseURL(rawURL string) (Options, error) {
 		var err error
 		switch name {
 		case "addr":
-			o.Addrs = append(o.Addrs, vals...)
+			for _, a := range vals {
+				if o.SentinelMasterSet != "" {
+					if a, err = sentinelAddr(a); err != nil {
+						return o, err
+					}
+				}
+				o.Addrs = append(o.Addrs, a)
+			}
 		case "db":
 			o.DB, err = strconv.Atoi(v)
 			if err == nil && o.DB < 0 {
@@ -191,6 +196,23 @@ func ParseURL(rawURL string) (Options, error) {
 		o.TLS.InsecureSkipVerify = insecure
 	}
 	return o, nil
+}
+
+// sentinelAddr checks a sentinel's host[:port] and gives it the default
+// port 26379. The error never repeats the input (it may be a password cut
+// by a stray "/").
+func sentinelAddr(h string) (string, error) {
+	if h == "" {
+		return "", fmt.Errorf("setgen: parse URL: empty sentinel address")
+	}
+	host, port, err := net.SplitHostPort(h)
+	if err != nil {
+		host, port = strings.Trim(h, "[]"), "26379"
+	}
+	if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 || host == "" || strings.ContainsAny(host, "@/?#") {
+		return "", fmt.Errorf("setgen: parse URL: a sentinel address is not host[:port] (a password holding / or @ must be percent-encoded)")
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // redactedCause keeps the innermost message of URL and number parsing errors

@@ -65,6 +65,9 @@ func TestParseURL(t *testing.T) {
 			urlWant(t, slices.Equal(o.Addrs, []string{"s1:26380", "s2:26379", "[::1]:26381"}) && o.SentinelMasterSet == "mymaster" && o.DB == 0,
 				"sentinels %v master set %q db %d", o.Addrs, o.SentinelMasterSet, o.DB)
 		}},
+		{"redis+sentinel://s1/m?addr=s2&addr=s3:26380", func(t *testing.T, o runtime.Options) {
+			urlWant(t, slices.Equal(o.Addrs, []string{"s1:26379", "s2:26379", "s3:26380"}), "sentinels %v", o.Addrs)
+		}},
 		{"redis+sentinel://app:s%40cret@s1:26379/mymaster/4?sentinel_password=sp&max_flush_delay=20us&key_prefix=k", func(t *testing.T, o runtime.Options) {
 			urlWant(t, o.Username == "app" && o.Password == "s@cret" && o.DB == 4 && o.SentinelPassword == "sp" &&
 				o.MaxFlushDelay == 20*time.Microsecond && o.KeyPrefix == "k" && slices.Equal(o.Addrs, []string{"s1:26379"}), "%+v", o)
@@ -154,6 +157,9 @@ func TestParseURLErrors(t *testing.T) {
 		"redis+sentinel://u:" + pw + "@s1:26379/m/x":           "database",
 		"redis+sentinel://u:" + pw + "@s1:26379/m/1/2":         "master set",
 		"redis+sentinel://u:" + pw + "@s1,,s2/m":               "empty sentinel",
+		"redis+sentinel://u:a/" + pw + "@s1/m":                 "percent-encoded",
+		"redis+sentinel://u:" + pw + "@s1:/m":                  "host[:port]",
+		"redis+sentinel://u:" + pw + "@s1/m?addr=s2:x":         "host[:port]",
 		"redis://u:" + pw + "@h:1?sentinel_password=x":         "redis+sentinel",
 		"redis://u:" + pw + "@h:1?max_flush_delay=soon":        "max_flush_delay",
 		"redis://u:" + pw + "@h:port":                          "",

@@ -3,6 +3,7 @@ package redistest
 import (
 	"bytes"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,7 +54,9 @@ func (p *Proxy) SetLatency(d time.Duration) { p.latency.Store(int64(d)) }
 func (p *Proxy) SetBandwidth(bytesPerSecond int64) { p.bandwidth.Store(bytesPerSecond) }
 
 // HalfOpen drops every reply while on, and keeps the connections open:
-// the client's commands reach the server, nothing comes back.
+// the client's commands reach the server, nothing comes back. Replies
+// dropped leave a connection out of step with its client: Reset before
+// turning it off.
 func (p *Proxy) HalfOpen(on bool) { p.halfOpen.Store(on) }
 
 // BlackHole forwards nothing either way while on; connections stay open.
@@ -72,7 +75,10 @@ func (p *Proxy) Reset() {
 // CutAfter makes the next client chunk holding cmd (e.g. "SPOP") reach the
 // server, then swallows every reply and cuts the connection: the server
 // executed the command, the client never learns its outcome.
-func (p *Proxy) CutAfter(cmd string) { p.trigger.Store(&cmd) }
+func (p *Proxy) CutAfter(cmd string) {
+	cmd = strings.ToUpper(cmd)
+	p.trigger.Store(&cmd)
+}
 
 // Cuts is how many connections CutAfter has cut.
 func (p *Proxy) Cuts() int { return int(p.cuts.Load()) }
