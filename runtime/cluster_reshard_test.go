@@ -95,20 +95,7 @@ func testClusterReshardUnderLoad(t *testing.T, c *redistest.Cluster, cm *runtime
 	time.Sleep(300 * time.Millisecond) // the load runs on after the move
 	close(stop)
 	wg.Wait()
-	members, err := set.Members(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]bool{}
-	for _, m := range members {
-		have[m] = true
-	}
-	lost := 0
-	for _, m := range acked {
-		if !have[m] {
-			lost++
-		}
-	}
+	_, lost := lostWrites(t, set, acked)
 	t.Logf("slot moved %s -> %s under load: %d writes acknowledged, %d lost; %d reads, %d stale; %d calls failed",
 		from.Addr, to.Addr, len(acked), lost, reads.Load(), stale.Load(), failed.Load())
 	if c.MasterOfKey(set.Key()) != to {

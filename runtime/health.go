@@ -457,7 +457,8 @@ func (cm *ConnectionManager) breakerHealth() (BreakerHealth, map[string]string) 
 	return h, nodes
 }
 
-// rank orders breaker states from best to worst.
+// rank orders breaker states from best to worst: 0 closed, 1 half-open,
+// 2 open (also the value of the setgen.breaker.state gauge).
 func rank(s gobreaker.State) int {
 	switch s {
 	case gobreaker.StateOpen:

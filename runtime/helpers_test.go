@@ -58,3 +58,23 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// lostWrites reads set's members and returns them, and how many of acked
+// (members whose Add returned nil) are not among them.
+func lostWrites(t *testing.T, set *runtime.Set[string], acked []string) (have map[string]bool, lost int) {
+	t.Helper()
+	members, err := set.Members(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have = make(map[string]bool, len(members))
+	for _, m := range members {
+		have[m] = true
+	}
+	for _, m := range acked {
+		if !have[m] {
+			lost++
+		}
+	}
+	return have, lost
+}

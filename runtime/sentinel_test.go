@@ -117,20 +117,7 @@ func TestSentinel(t *testing.T) {
 			// Acknowledged writes: on the new master unless asynchronous
 			// replication lost them (logged, not a failure: the master
 			// acknowledged them before its replica had them).
-			members, err := set.Members(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			have := map[string]bool{}
-			for _, m := range members {
-				have[m] = true
-			}
-			lost := 0
-			for _, m := range acked {
-				if !have[m] {
-					lost++
-				}
-			}
+			have, lost := lostWrites(t, set, acked)
 			if !have["stable"] {
 				t.Fatal(`"stable", replicated before the failover, is gone`)
 			}

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -95,9 +94,9 @@ func newTelemetry(cm *ConnectionManager) (*telemetry, error) {
 	// Registered apart from the gauge, so that Close can unregister it and
 	// the provider does not keep a closed manager alive.
 	tel.gauge, err = m.RegisterCallback(func(_ context.Context, obs metric.Observer) error {
-		obs.ObserveInt64(gauge, breakerValue(cm.breaker.State()))
+		obs.ObserveInt64(gauge, int64(rank(cm.breaker.State())))
 		cm.nodeBreakers.Range(func(addr, b any) bool {
-			obs.ObserveInt64(gauge, breakerValue(b.(*breaker).State()), metric.WithAttributes(attribute.String("node", addr.(string))))
+			obs.ObserveInt64(gauge, int64(rank(b.(*breaker).State())), metric.WithAttributes(attribute.String("node", addr.(string))))
 			return true
 		})
 		return nil
@@ -107,16 +106,6 @@ func newTelemetry(cm *ConnectionManager) (*telemetry, error) {
 	}
 	tel.metrics = true
 	return tel, nil
-}
-
-func breakerValue(s gobreaker.State) int64 {
-	switch s {
-	case gobreaker.StateHalfOpen:
-		return 1
-	case gobreaker.StateOpen:
-		return 2
-	}
-	return 0
 }
 
 // op is one set call in progress, as telemetry sees it: begun by a
