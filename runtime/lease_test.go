@@ -2,8 +2,6 @@ package runtime_test
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -92,16 +90,12 @@ func TestLeaseIdleCost(t *testing.T) {
 	if !cm.CacheEnabled() {
 		t.Fatal("cache off")
 	}
-	cpu := func() time.Duration { // used_cpu_sys + used_cpu_user
-		out, _ := srv.CLI("INFO", "cpu")
-		var total float64
-		for line := range strings.Lines(out) {
-			k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-			if f, err := strconv.ParseFloat(v, 64); err == nil && (k == "used_cpu_sys" || k == "used_cpu_user") {
-				total += f
-			}
+	cpu := func() time.Duration {
+		d, err := srv.CPUTime()
+		if err != nil {
+			t.Fatal(err)
 		}
-		return time.Duration(total * float64(time.Second))
+		return d
 	}
 	before := cmdCalls(t, srv, "ping")
 	cpu0 := cpu()

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,40 +70,23 @@ func BenchmarkFlushDelay(b *testing.B) {
 // serverStat returns a counter of INFO stats.
 func serverStat(b *testing.B, srv *redistest.Server, name string) int64 {
 	b.Helper()
-	out, err := srv.CLI("INFO", "stats")
+	f, err := srv.Info("stats")
 	if err != nil {
 		b.Fatal(err)
 	}
-	for line := range strings.Lines(out) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return n
-		}
+	n, err := strconv.ParseInt(f[name], 10, 64)
+	if err != nil {
+		b.Fatalf("INFO stats %s = %q", name, f[name])
 	}
-	b.Fatalf("INFO stats has no %s", name)
-	return 0
+	return n
 }
 
-// serverCPU returns the server's CPU time so far (INFO cpu), in ns.
+// serverCPU returns the server's CPU time so far.
 func serverCPU(b *testing.B, srv *redistest.Server) time.Duration {
 	b.Helper()
-	out, err := srv.CLI("INFO", "cpu")
+	d, err := srv.CPUTime()
 	if err != nil {
 		b.Fatal(err)
 	}
-	var total float64
-	for line := range strings.Lines(out) {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			total += f
-		}
-	}
-	return time.Duration(total * float64(time.Second))
+	return d
 }

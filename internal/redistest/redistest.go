@@ -378,6 +378,39 @@ func (s *Server) RestartLoading() {
 
 var errLoading = errors.New("the server is loading its dataset")
 
+// Info returns the fields of one INFO section ("stats", "cpu", ...).
+func (s *Server) Info(section string) (map[string]string, error) {
+	out, err := s.CLI("INFO", section)
+	if err != nil {
+		return nil, fmt.Errorf("INFO %s on %s: %v: %s", section, s.Addr, err, out)
+	}
+	fields := map[string]string{}
+	for line := range strings.Lines(out) {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			fields[k] = v
+		}
+	}
+	return fields, nil
+}
+
+// CPUTime returns the CPU time the server has used (INFO cpu:
+// used_cpu_sys + used_cpu_user).
+func (s *Server) CPUTime() (time.Duration, error) {
+	f, err := s.Info("cpu")
+	if err != nil {
+		return 0, err
+	}
+	var total float64
+	for _, k := range []string{"used_cpu_sys", "used_cpu_user"} {
+		v, err := strconv.ParseFloat(f[k], 64)
+		if err != nil {
+			return 0, fmt.Errorf("INFO cpu on %s: %s = %q", s.Addr, k, f[k])
+		}
+		total += v
+	}
+	return time.Duration(total * float64(time.Second)), nil
+}
+
 // CLI runs redis-cli against the server and returns its trimmed output.
 func (s *Server) CLI(args ...string) (string, error) {
 	a := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(s.Port)}
