@@ -214,7 +214,7 @@ func (s *Set[T]) store(ctx context.Context, op algebraOp, sources []SetAPI[T]) (
 		if op != opUnion {
 			return 0, invalidArg("%s needs at least one source", name)
 		}
-		_, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+		_, err := s.cm.fencedCall(ctx, retryWrite, s.key, func(b rueidis.Builder) rueidis.Commands {
 			return rueidis.Commands{b.Unlink().Key(s.key).Build()}
 		})
 		return 0, err
@@ -224,7 +224,7 @@ func (s *Set[T]) store(ctx context.Context, op algebraOp, sources []SetAPI[T]) (
 
 func (cm *ConnectionManager) storeRaw(ctx context.Context, op algebraOp, dst string, keys []string) (int64, error) {
 	if cm.serverSide(append([]string{dst}, keys...)) {
-		res, err := cm.fencedCall(ctx, retrySafe, dst, func(b rueidis.Builder) rueidis.Commands {
+		res, err := cm.fencedCall(ctx, retryWrite, dst, func(b rueidis.Builder) rueidis.Commands {
 			switch op {
 			case opUnion:
 				return rueidis.Commands{b.Sunionstore().Destination(dst).Key(keys...).Build()}
@@ -249,7 +249,7 @@ func (cm *ConnectionManager) storeRaw(ctx context.Context, op algebraOp, dst str
 // replaceRaw atomically replaces dst with exactly members, in one
 // MULTI/EXEC on dst's node.
 func (cm *ConnectionManager) replaceRaw(ctx context.Context, dst string, members []string) error {
-	res, err := cm.fencedCall(ctx, retrySafe, dst, func(b rueidis.Builder) rueidis.Commands {
+	res, err := cm.fencedCall(ctx, retryWrite, dst, func(b rueidis.Builder) rueidis.Commands {
 		cmds := rueidis.Commands{b.Multi().Build(), b.Del().Key(dst).Build()}
 		for i := 0; i < len(members); i += batchSize {
 			cmds = append(cmds, b.Sadd().Key(dst).Member(members[i:min(len(members), i+batchSize)]...).Build())

@@ -469,11 +469,11 @@ func TestRetryUnsentCommands(t *testing.T) {
 	// After a non-dial network error the command may have run: exactly one attempt.
 	for _, err := range []error{errRead, io.EOF, &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}} {
 		client.EXPECT().DoMulti(gomock.Any(), spop).Return([]rueidis.RedisResult{mock.ErrorResult(err)}).Times(1)
-		if _, got := src.Pop(ctx, 2); !errors.Is(got, err) || !errors.Is(got, errOutcomeUnknown) {
+		if _, got := src.Pop(ctx, 2); !errors.Is(got, err) || !errors.Is(got, ErrOutcomeUnknown) {
 			t.Fatalf("Pop after %v: err = %v; want it and outcome unknown", err, got)
 		}
 		client.EXPECT().DoMulti(gomock.Any(), smove).Return([]rueidis.RedisResult{mock.ErrorResult(err)}).Times(1)
-		if ok, got := src.Move(ctx, dst, "m"); ok || !errors.Is(got, err) || !errors.Is(got, errOutcomeUnknown) {
+		if ok, got := src.Move(ctx, dst, "m"); ok || !errors.Is(got, err) || !errors.Is(got, ErrOutcomeUnknown) {
 			t.Fatalf("Move after %v: %v, %v", err, ok, got)
 		}
 	}
@@ -497,18 +497,67 @@ func TestRetryUnsentCommands(t *testing.T) {
 
 	// Dial errors are still bounded by RetryMaxAttempts.
 	client.EXPECT().DoMulti(gomock.Any(), spop).Return([]rueidis.RedisResult{mock.ErrorResult(errDial)}).Times(5)
-	if _, err := src.Pop(ctx, 2); !errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, errOutcomeUnknown) {
+	if _, err := src.Pop(ctx, 2); !errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("err = %v; want the dial error, outcome known (never sent)", err)
 	}
 	// A reply from the server is a known outcome too.
 	client.EXPECT().DoMulti(gomock.Any(), smove).Return([]rueidis.RedisResult{mock.Result(mock.RedisError(wrongType))})
-	if _, err := src.Move(ctx, dst, "m"); err == nil || errors.Is(err, errOutcomeUnknown) {
+	if _, err := src.Move(ctx, dst, "m"); err == nil || errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("Move with WRONGTYPE: %v", err)
 	}
 	// Retry-safe commands never say so.
 	client.EXPECT().DoMulti(gomock.Any(), mock.Match("SADD", "src", "a")).Return([]rueidis.RedisResult{mock.ErrorResult(errRead)}).Times(5)
-	if _, err := src.Add(ctx, "a"); !errors.Is(err, syscall.ECONNRESET) || errors.Is(err, errOutcomeUnknown) {
+	if _, err := src.Add(ctx, "a"); !errors.Is(err, syscall.ECONNRESET) || errors.Is(err, ErrOutcomeUnknown) {
 		t.Fatalf("Add: %v", err)
+	}
+}
+
+func TestLinearizableWritesRetryOnlyUnsent(t *testing.T) {
+	cm, client := mockManager(t, false, func(o *Options) {
+		o.RetryMaxAttempts, o.BreakerThreshold, o.LinearizableWrites = 5, 100, true
+	})
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	ctx := context.Background()
+	sadd := mock.Match("SADD", "k", "a")
+	srem := mock.Match("SREM", "k", "a")
+	unlink := mock.Match("UNLINK", "k") // no cache, so no fence
+	fail := func(err error) []rueidis.RedisResult { return []rueidis.RedisResult{mock.ErrorResult(err)} }
+
+	// A write whose reply was lost may have run: exactly one attempt, and
+	// the error says the outcome is unknown.
+	for _, err := range []error{errRead, io.EOF, &net.OpError{Op: "write", Net: "tcp", Err: syscall.EPIPE}} {
+		client.EXPECT().DoMulti(gomock.Any(), sadd).Return(fail(err)).Times(1)
+		if n, got := s.Add(ctx, "a"); n != 0 || !errors.Is(got, err) || !errors.Is(got, ErrOutcomeUnknown) {
+			t.Fatalf("Add after %v = %d, %v; want it and outcome unknown", err, n, got)
+		}
+		client.EXPECT().DoMulti(gomock.Any(), srem).Return(fail(err)).Times(1)
+		if n, got := s.Remove(ctx, "a"); n != 0 || !errors.Is(got, err) || !errors.Is(got, ErrOutcomeUnknown) {
+			t.Fatalf("Remove after %v = %d, %v; want it and outcome unknown", err, n, got)
+		}
+		client.EXPECT().DoMulti(gomock.Any(), unlink).Return(fail(err)).Times(1)
+		if got := s.Clear(ctx); !errors.Is(got, err) || !errors.Is(got, ErrOutcomeUnknown) {
+			t.Fatalf("Clear after %v = %v; want it and outcome unknown", err, got)
+		}
+	}
+
+	// A write that certainly did not run is retried, as by default.
+	gomock.InOrder(
+		client.EXPECT().DoMulti(gomock.Any(), sadd).Return(fail(errDial)),
+		client.EXPECT().DoMulti(gomock.Any(), sadd).Return([]rueidis.RedisResult{mock.Result(mock.RedisError("LOADING Redis is loading the dataset in memory"))}),
+		client.EXPECT().DoMulti(gomock.Any(), sadd).Return([]rueidis.RedisResult{mock.Result(mock.RedisError("READONLY You can't write against a read only replica."))}),
+		client.EXPECT().DoMulti(gomock.Any(), sadd).Return([]rueidis.RedisResult{mock.Result(mock.RedisInt64(1))}),
+	)
+	if n, err := s.Add(ctx, "a"); err != nil || n != 1 {
+		t.Fatalf("Add = %d, %v; want 1 after three attempts that did not run", n, err)
+	}
+
+	// Reads are retried after any transient failure.
+	gomock.InOrder(
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)),
+		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.Result(mock.RedisInt64(7))),
+	)
+	if n, err := s.Size(ctx); err != nil || n != 7 {
+		t.Fatalf("Size = %d, %v; want 7 after a retry", n, err)
 	}
 }
 

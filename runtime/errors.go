@@ -36,6 +36,13 @@ var (
 	// returned beside it is that of the batches acknowledged, and more may
 	// have been applied. The error also wraps the cause.
 	ErrPartial = errors.New("setgen: applied in part")
+
+	// ErrOutcomeUnknown means a command failed after it may have reached
+	// the server (the connection broke or timed out before the reply) and
+	// was not sent again because repeating it is not safe: Pop and Move
+	// always, the other writes with Options.LinearizableWrites. It may or
+	// may not have been applied. The error also wraps the cause.
+	ErrOutcomeUnknown = errors.New("setgen: outcome unknown (the command may or may not have been executed; not retried: unsafe to repeat)")
 )
 
 // wrapOp wraps *err, if set, in an OpError naming set, key and op.

@@ -57,6 +57,26 @@ type Options struct {
 	// RetryBaseDelay and RetryMaxDelay bound the exponential backoff with
 	// full jitter between attempts (defaults 25ms and 1s).
 	RetryBaseDelay, RetryMaxDelay time.Duration
+	// LinearizableWrites stops the retry of a write whose reply was lost
+	// after it was sent (a reset or a timeout mid-call, a server killed
+	// while it ran): the call fails with an error wrapping
+	// ErrOutcomeUnknown, and the write may or may not have been applied.
+	//
+	// By default such a write is sent again. Add, Remove, Clear, Expire,
+	// the stores and the TTL writes give the same result when repeated, so
+	// the blip is hidden and the write is applied at least once. But when
+	// several clients change the same member, a write applied twice can
+	// undo another client's write made between the two (a Remove repeated
+	// after another client's Add removes the member again), and the history
+	// of the set is then not linearizable. Set LinearizableWrites when
+	// clients race on the same members and every acknowledged write must
+	// stay in effect until the next one.
+	//
+	// Either way, a write that certainly did not run is retried: the
+	// connection could not be made, or the server refused it (LOADING,
+	// BUSY, TRYAGAIN, CLUSTERDOWN, READONLY, MASTERDOWN). Reads are always
+	// retried; Pop and Move are never sent twice.
+	LinearizableWrites bool
 	// BreakerThreshold is the number of consecutive failed calls that opens
 	// the circuit breaker (default 5).
 	BreakerThreshold int

@@ -20,11 +20,23 @@ const (
 	// when it certainly never reached the server (the connection could not
 	// be made, or the server refused it as LOADING/BUSY/TRYAGAIN...).
 	retryUnsent
+	// retryWrite: a write that gives the same result when repeated alone
+	// (SADD, SREM, UNLINK, PEXPIRE, the stores, the TTL scripts), but whose
+	// repetition can undo another client's write made between the two:
+	// retrySafe by default, retryUnsent with Options.LinearizableWrites.
+	retryWrite
 )
 
-// errOutcomeUnknown prefixes the error of a command that is not safe to
-// repeat (SPOP, SMOVE) when it failed after it may have reached the server.
-var errOutcomeUnknown = errors.New("outcome unknown (the command may or may not have been executed; not retried: unsafe to repeat)")
+// resolve returns the policy p stands for under the manager's options.
+func (cm *ConnectionManager) resolve(p retryPolicy) retryPolicy {
+	if p == retryWrite {
+		if cm.opts.LinearizableWrites {
+			return retryUnsent
+		}
+		return retrySafe
+	}
+	return p
+}
 
 // retryable reports whether an attempt that failed with err may be repeated.
 func retryable(ctx context.Context, p retryPolicy, err error) bool {
@@ -53,6 +65,7 @@ func backoff(n int, base, max time.Duration) time.Duration {
 // attempts runs f until it succeeds, fails for good, or the policy, the
 // attempts left or the deadline stop it.
 func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func(context.Context) error) error {
+	p = cm.resolve(p)
 	for attempt := 1; ; attempt++ {
 		err := f(ctx)
 		if err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
@@ -69,7 +82,7 @@ func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func
 		}
 		if err == nil || attempt >= cm.opts.RetryMaxAttempts || cm.closed.Load() || !retryable(ctx, p, err) {
 			if p == retryUnsent && outcomeUnknown(err) {
-				err = fmt.Errorf("%w: %w", errOutcomeUnknown, err)
+				err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 			}
 			return err
 		}

@@ -309,7 +309,7 @@ func (cm *ConnectionManager) sendBatches(ctx context.Context, key string, add bo
 	for start := 0; start < len(enc); start += batchSize * pipelineSize {
 		chunk := enc[start:min(len(enc), start+batchSize*pipelineSize)]
 		var n int64
-		err := cm.call(ctx, key, retrySafe, func(ctx context.Context) (err error) {
+		err := cm.call(ctx, key, retryWrite, func(ctx context.Context) (err error) {
 			b := cm.client.B()
 			cmds := make(rueidis.Commands, 0, (len(chunk)+batchSize-1)/batchSize)
 			for i := 0; i < len(chunk); i += batchSize {
@@ -718,7 +718,7 @@ func (s *Set[T]) Clear(ctx context.Context) (err error) {
 	if err := s.ready(); err != nil {
 		return err
 	}
-	_, err = s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+	_, err = s.cm.fencedCall(ctx, retryWrite, s.key, func(b rueidis.Builder) rueidis.Commands {
 		return rueidis.Commands{b.Unlink().Key(s.key).Build()}
 	})
 	return err
@@ -794,7 +794,7 @@ func (s *Set[T]) Expire(ctx context.Context, ttl time.Duration) (_ bool, err err
 	if ttl%time.Millisecond != 0 {
 		ms++
 	}
-	res, err := s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+	res, err := s.cm.fencedCall(ctx, retryWrite, s.key, func(b rueidis.Builder) rueidis.Commands {
 		return rueidis.Commands{b.Pexpire().Key(s.key).Milliseconds(ms).Build()}
 	})
 	if err != nil {

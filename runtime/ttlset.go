@@ -290,6 +290,8 @@ func (cm *ConnectionManager) runKeys(ctx context.Context, sc *script, write bool
 // script runs sc through the breaker and retries, and returns its integer.
 func (s *TTLSet[T]) scriptInt(ctx context.Context, sc *script, write bool, args []string) (int64, error) {
 	var n int64
+	// retrySafe for Purge too: it removes only members that have expired,
+	// which no read shows, so repeating it cannot undo another write.
 	err := s.cm.call(ctx, s.key, retrySafe, func(ctx context.Context) error {
 		r, err := s.cm.run(ctx, sc, write, s.key, args)
 		if err != nil {
@@ -351,7 +353,7 @@ func (cm *ConnectionManager) runBatches(ctx context.Context, sc *script, key str
 			argss = append(argss, append(slices.Clip(arg0), chunk[i:min(len(chunk), i+ttlBatch)]...))
 		}
 		var n int64
-		err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
+		err := cm.call(ctx, key, retryWrite, func(ctx context.Context) error {
 			res, err := cm.runAll(ctx, sc, key, argss, fence)
 			if err != nil {
 				return err
@@ -566,7 +568,7 @@ func (s *TTLSet[T]) Clear(ctx context.Context) (err error) {
 	if err := s.ready(); err != nil {
 		return err
 	}
-	_, err = s.cm.fencedCall(ctx, retrySafe, s.key, func(b rueidis.Builder) rueidis.Commands {
+	_, err = s.cm.fencedCall(ctx, retryWrite, s.key, func(b rueidis.Builder) rueidis.Commands {
 		return rueidis.Commands{b.Unlink().Key(s.key).Build()}
 	})
 	return err

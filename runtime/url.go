@@ -25,7 +25,7 @@ import (
 //
 // Query options: addr (more cluster nodes or sentinels, repeatable), db,
 // max_connections, retry_max_attempts, retry_base_delay, retry_max_delay,
-// breaker_threshold, breaker_timeout, cache_ttl, disable_cache,
+// linearizable_writes, breaker_threshold, breaker_timeout, cache_ttl, disable_cache,
 // key_prefix, call_timeout, dial_timeout, client_name, max_flush_delay,
 // sentinel_username, sentinel_password, and for rediss://
 // tls_ca_file, tls_cert_file, tls_key_file, tls_server_name,
@@ -135,6 +135,8 @@ func ParseURL(rawURL string) (Options, error) {
 			o.RetryBaseDelay, err = time.ParseDuration(v)
 		case "retry_max_delay":
 			o.RetryMaxDelay, err = time.ParseDuration(v)
+		case "linearizable_writes":
+			o.LinearizableWrites, err = strconv.ParseBool(v)
 		case "breaker_threshold":
 			o.BreakerThreshold, err = strconv.Atoi(v)
 		case "breaker_timeout":

@@ -45,10 +45,10 @@ func TestParseURL(t *testing.T) {
 			urlWant(t, slices.Equal(o.Addrs, []string{"h1:1", "h2:2", "h3:3"}), "Addrs %v", o.Addrs)
 		}},
 		{"redis://h:1?max_connections=12&retry_max_attempts=4&retry_base_delay=5ms&retry_max_delay=2s" +
-			"&breaker_threshold=7&breaker_timeout=30s&cache_ttl=1m&disable_cache=true&key_prefix=app%3A" +
+			"&linearizable_writes=true&breaker_threshold=7&breaker_timeout=30s&cache_ttl=1m&disable_cache=true&key_prefix=app%3A" +
 			"&call_timeout=3s&dial_timeout=500ms&client_name=svc", func(t *testing.T, o runtime.Options) {
 			urlWant(t, o.MaxConnections == 12 && o.RetryMaxAttempts == 4 && o.RetryBaseDelay == 5*time.Millisecond &&
-				o.RetryMaxDelay == 2*time.Second && o.BreakerThreshold == 7 && o.BreakerTimeout == 30*time.Second &&
+				o.RetryMaxDelay == 2*time.Second && o.LinearizableWrites && o.BreakerThreshold == 7 && o.BreakerTimeout == 30*time.Second &&
 				o.CacheTTL == time.Minute && o.DisableCache && o.KeyPrefix == "app:" && o.CallTimeout == 3*time.Second &&
 				o.DialTimeout == 500*time.Millisecond && o.ClientName == "svc", "%+v", o)
 		}},
@@ -147,6 +147,7 @@ func TestParseURLErrors(t *testing.T) {
 		"redis://u:" + pw + "@h:1?retry_base_delay=5":          "retry_base_delay",
 		"redis://u:" + pw + "@h:1?breaker_timeout=soon":        "breaker_timeout",
 		"redis://u:" + pw + "@h:1?disable_cache=perhaps":       "disable_cache",
+		"redis://u:" + pw + "@h:1?linearizable_writes=maybe":   "linearizable_writes",
 		"redis://u:" + pw + "@h:1?tls_ca_file=/x.pem":          "rediss",
 		"redis://u:" + pw + "@h:1?tls_insecure_skip_verify=1":  "rediss",
 		"rediss://u:" + pw + "@h:1?tls_ca_file=/nonexistent":   "CA file",

@@ -21,7 +21,7 @@ type Proxy struct {
 	bandwidth atomic.Int64 // server -> client bytes per second; 0: unlimited
 	halfOpen  atomic.Bool  // replies dropped, connections kept open
 	blackHole atomic.Bool  // nothing forwarded either way
-	trigger   atomic.Pointer[string]
+	trigger   atomic.Pointer[cutTrigger]
 	cuts      atomic.Int32
 
 	mu    sync.Mutex
@@ -72,12 +72,22 @@ func (p *Proxy) Reset() {
 	p.conns = nil
 }
 
+// cutTrigger is a pending CutAfter.
+type cutTrigger struct {
+	cmd []byte          // upper case
+	cut <-chan struct{} // nil: 200 ms after the command
+}
+
 // CutAfter makes the next client chunk holding cmd (e.g. "SPOP") reach the
-// server, then swallows every reply and cuts the connection: the server
-// executed the command, the client never learns its outcome.
-func (p *Proxy) CutAfter(cmd string) {
-	cmd = strings.ToUpper(cmd)
-	p.trigger.Store(&cmd)
+// server, then swallows every reply and cuts the connection 200 ms later:
+// the server executed the command, the client never learns its outcome.
+func (p *Proxy) CutAfter(cmd string) { p.CutAfterUntil(cmd, nil) }
+
+// CutAfterUntil is CutAfter with the cut made when cut is closed, so a
+// test can act while the command has run and its client still waits for
+// the reply.
+func (p *Proxy) CutAfterUntil(cmd string, cut <-chan struct{}) {
+	p.trigger.Store(&cutTrigger{cmd: []byte(strings.ToUpper(cmd)), cut: cut})
 }
 
 // Cuts is how many connections CutAfter has cut.
@@ -111,12 +121,17 @@ func (p *Proxy) serve() {
 			if swallow.Load() || p.blackHole.Load() {
 				return false
 			}
-			if trig := p.trigger.Load(); trig != nil && bytes.Contains(bytes.ToUpper(chunk), []byte(*trig)) &&
+			if trig := p.trigger.Load(); trig != nil && bytes.Contains(bytes.ToUpper(chunk), trig.cmd) &&
 				p.trigger.CompareAndSwap(trig, nil) {
 				swallow.Store(true) // before the server can answer
 				_, _ = s.Write(chunk)
 				go func() {
-					time.Sleep(200 * time.Millisecond) // it executes, its reply is swallowed
+					// It executes, its reply is swallowed.
+					if trig.cut != nil {
+						<-trig.cut
+					} else {
+						time.Sleep(200 * time.Millisecond)
+					}
 					c.Close()
 					s.Close()
 					p.cuts.Add(1)

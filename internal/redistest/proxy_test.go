@@ -99,4 +99,25 @@ func TestProxyFaults(t *testing.T) {
 	if got, err := reply(c3, r3, time.Second); err != nil || got != "+PONG" {
 		t.Fatalf("a new connection after Reset: %q, %v", got, err)
 	}
+
+	// CutAfterUntil: the command runs, no reply comes, and the connection
+	// stays open until the test closes cut.
+	cut := make(chan struct{})
+	p.CutAfterUntil("incr", cut)
+	send(c3, "INCR cutcount")
+	if got, err := reply(c3, r3, 300*time.Millisecond); err == nil {
+		t.Fatalf("CutAfterUntil: a reply came through: %q", got)
+	} else if !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("CutAfterUntil: the connection was cut before cut was closed: %v", err)
+	}
+	if v, err := srv.CLI("GET", "cutcount"); err != nil || v != "1" {
+		t.Fatalf("CutAfterUntil: the command did not run once: %q, %v", v, err)
+	}
+	close(cut)
+	if _, err := reply(c3, r3, time.Second); err == nil || strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("after cut was closed the connection should be closed, got %v", err)
+	}
+	if p.Cuts() != 1 {
+		t.Fatalf("Cuts = %d, want 1", p.Cuts())
+	}
 }
