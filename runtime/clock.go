@@ -13,8 +13,9 @@ import (
 // TIME and takes the midpoint of the round trip; of three samples the one
 // with the shortest round trip is kept, and the estimate advances with the
 // client's monotonic clock from it (so a step of the client's wall clock
-// changes nothing). It is renewed every clockRefresh. Its error is at most
-// half the kept round trip plus the drift of the two clocks since.
+// changes nothing). It is renewed every clockRefresh, and at once when
+// this host's wall clock steps. Its error is at most half the kept round
+// trip plus the drift of the two clocks since.
 type serverClock struct {
 	sample atomic.Pointer[clockSample]
 	mu     sync.Mutex
@@ -24,6 +25,7 @@ type serverClock struct {
 // clockSample is the server's time at a local instant.
 type clockSample struct {
 	local  time.Time // with its monotonic reading
+	wall   time.Time // local's wall reading alone, to notice a step
 	server time.Time
 	rtt    time.Duration
 }
@@ -44,7 +46,7 @@ func (cm *ConnectionManager) serverNow(ctx context.Context, key string) (time.Ti
 	c := &cm.clock
 	now := c.local()
 	if s := c.sample.Load(); s != nil {
-		if now.Sub(s.local) > clockRefresh && c.mu.TryLock() {
+		if (now.Sub(s.local) > clockRefresh || s.stepped(now)) && c.mu.TryLock() {
 			go func() {
 				defer c.mu.Unlock()
 				ctx, cancel := context.WithTimeout(context.Background(), cm.opts.CallTimeout)
@@ -63,6 +65,19 @@ func (cm *ConnectionManager) serverNow(ctx context.Context, key string) (time.Ti
 	}
 	s := c.sample.Load()
 	return s.server.Add(c.local().Sub(s.local)), nil
+}
+
+// clockStep is how far this host's wall clock may move against its
+// monotonic clock before the estimate is renewed early: a step (NTP
+// setting the clock of a machine that just started) usually comes to the
+// server's host too, and the estimate would be off by it until renewed.
+const clockStep = 50 * time.Millisecond
+
+// stepped reports whether the wall clock has moved by more than clockStep
+// against the monotonic clock since the sample was taken.
+func (s *clockSample) stepped(now time.Time) bool {
+	d := now.Round(0).Sub(s.wall) - now.Sub(s.local)
+	return d > clockStep || d < -clockStep
 }
 
 // timeScript reads the server's clock on the node of its key.
@@ -88,7 +103,8 @@ func (cm *ConnectionManager) measureClock(ctx context.Context, key string) error
 			if len(v) != 2 {
 				return errBadTime
 			}
-			s = clockSample{local: t0.Add(t1.Sub(t0) / 2), server: time.Unix(v[0], v[1]*1000), rtt: t1.Sub(t0)}
+			local := t0.Add(t1.Sub(t0) / 2)
+			s = clockSample{local: local, wall: local.Round(0), server: time.Unix(v[0], v[1]*1000), rtt: t1.Sub(t0)}
 			return nil
 		})
 		if err != nil {

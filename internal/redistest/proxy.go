@@ -132,9 +132,9 @@ func (p *Proxy) serve() {
 					} else {
 						time.Sleep(200 * time.Millisecond)
 					}
+					p.cuts.Add(1) // before the close a test may be waiting for
 					c.Close()
 					s.Close()
-					p.cuts.Add(1)
 				}()
 				return false
 			}
