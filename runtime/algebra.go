@@ -361,14 +361,33 @@ func (cm *ConnectionManager) moveRaw(ctx context.Context, src, dst, mem string) 
 	}
 	if _, err := cm.addRaw(ctx, dst, true, []string{mem}); err != nil {
 		if _, err2 := cm.addRaw(context.WithoutCancel(ctx), src, true, []string{mem}); err2 != nil {
-			cm.log.Error("setgen: Move could not restore a member after a failed add; it is in neither set",
+			where := moveLost(src, dst, outcomeUnknown(err), outcomeUnknown(err2))
+			cm.log.Error("setgen: Move could not restore a member after a failed add; "+where,
 				"src", src, "dst", dst, "error", err2)
-			return false, fmt.Errorf("the member was removed from %s, adding it to %s failed (%w), and putting it back into %s failed too (%w): it is in neither set, member %q",
-				src, dst, err, src, err2, truncated(mem))
+			return false, fmt.Errorf("the member was removed from %s, adding it to %s failed (%w), and putting it back into %s failed too (%w): %s, member %q",
+				src, dst, err, src, err2, where, truncated(mem))
+		}
+		if outcomeUnknown(err) {
+			return false, fmt.Errorf("adding to %s may or may not have been applied; the member was put back into %s, so it is in %s and may be in %s too: %w", dst, src, src, dst, err)
 		}
 		return false, fmt.Errorf("adding to %s failed; the member was put back into %s: %w", dst, src, err)
 	}
 	return true, nil
+}
+
+// moveLost says where a member is after a cross-slot Move removed it from
+// src and both the add to dst and the put-back into src failed, each
+// either for sure or with its outcome unknown (maybe applied).
+func moveLost(src, dst string, addMaybe, backMaybe bool) string {
+	switch {
+	case addMaybe && backMaybe:
+		return fmt.Sprintf("it may be in %s, in %s, in both or in neither", src, dst)
+	case addMaybe:
+		return fmt.Sprintf("it is in %s or in neither set", dst)
+	case backMaybe:
+		return fmt.Sprintf("it is in %s or in neither set", src)
+	}
+	return "it is in neither set"
 }
 
 // truncated shows at most maxShownBytes of a member in an error.

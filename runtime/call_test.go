@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -551,6 +552,28 @@ func TestLinearizableWritesRetryOnlyUnsent(t *testing.T) {
 		t.Fatalf("Add = %d, %v; want 1 after three attempts that did not run", n, err)
 	}
 
+	// A pipeline that ran in part is not sent again, even when its failed
+	// command says it did not run itself: a Remove of 1,500 members (two
+	// batches in one pipeline) whose second batch met READONLY (a failover
+	// between the two) applied the first.
+	many := make([]string, 1500)
+	for i := range many {
+		many[i] = strconv.Itoa(i)
+	}
+	readOnly := mock.Result(mock.RedisError("READONLY You can't write against a read only replica."))
+	client.EXPECT().DoMulti(gomock.Any(), gomock.Any(), gomock.Any()).Return([]rueidis.RedisResult{mock.Result(mock.RedisInt64(1000)), readOnly}).Times(1)
+	if n, err := s.Remove(ctx, many...); n != 0 || !errors.Is(err, ErrOutcomeUnknown) || !errors.Is(err, ErrPartial) {
+		t.Fatalf("Remove whose second batch met READONLY = %d, %v; want 0 acknowledged, ErrPartial and outcome unknown, one attempt", n, err)
+	}
+	// The same pipeline refused as a whole did not run: retried.
+	gomock.InOrder(
+		client.EXPECT().DoMulti(gomock.Any(), gomock.Any(), gomock.Any()).Return([]rueidis.RedisResult{readOnly, readOnly}),
+		client.EXPECT().DoMulti(gomock.Any(), gomock.Any(), gomock.Any()).Return([]rueidis.RedisResult{mock.Result(mock.RedisInt64(1000)), mock.Result(mock.RedisInt64(500))}),
+	)
+	if n, err := s.Remove(ctx, many...); n != 1500 || err != nil {
+		t.Fatalf("Remove refused whole, then applied = %d, %v; want 1500, nil", n, err)
+	}
+
 	// Reads are retried after any transient failure.
 	gomock.InOrder(
 		client.EXPECT().Do(gomock.Any(), scard("k")).Return(mock.ErrorResult(errRead)),
@@ -559,6 +582,35 @@ func TestLinearizableWritesRetryOnlyUnsent(t *testing.T) {
 	if n, err := s.Size(ctx); err != nil || n != 7 {
 		t.Fatalf("Size = %d, %v; want 7 after a retry", n, err)
 	}
+}
+
+// TestLinearizableWritesFence: with the cache on, a write is followed by
+// its fence (EXISTS). The fence does not count as run: a write refused
+// with READONLY is retried although the fence was answered (a demoted
+// master answers reads). A fence refused after the write ran is a call
+// that ran in part: not sent again, and not counted against the breaker.
+func TestLinearizableWritesFence(t *testing.T) {
+	cm, client := mockManager(t, true, func(o *Options) {
+		o.RetryMaxAttempts, o.BreakerThreshold, o.LinearizableWrites = 5, 1, true
+	})
+	s := NewSet[string](cm, "test.S", "k", rawCodec{})
+	ctx := context.Background()
+	ok := func(n int64) rueidis.RedisResult { return mock.Result(mock.RedisInt64(n)) }
+	gomock.InOrder(
+		client.EXPECT().DoMulti(gomock.Any(), mock.Match("SADD", "k", "a"), mock.Match("EXISTS", "k")).
+			Return([]rueidis.RedisResult{mock.Result(mock.RedisError("READONLY You can't write against a read only replica.")), ok(0)}),
+		client.EXPECT().DoMulti(gomock.Any(), mock.Match("SADD", "k", "a"), mock.Match("EXISTS", "k")).
+			Return([]rueidis.RedisResult{ok(1), ok(1)}),
+	)
+	if n, err := s.Add(ctx, "a"); n != 1 || err != nil {
+		t.Fatalf("Add refused with READONLY, then applied = %d, %v; want 1, nil", n, err)
+	}
+	client.EXPECT().DoMulti(gomock.Any(), mock.Match("SREM", "k", "a"), mock.Match("EXISTS", "k")).
+		Return([]rueidis.RedisResult{ok(1), mock.Result(mock.RedisError("BUSY Redis is busy running a script"))}).Times(1)
+	if n, err := s.Remove(ctx, "a"); n != 0 || !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("Remove whose fence met BUSY = %d, %v; want 0 and outcome unknown, one attempt", n, err)
+	}
+	wantState(t, cm, gobreaker.StateClosed, 0)
 }
 
 func TestRetryBoundedByDeadline(t *testing.T) {
@@ -691,6 +743,11 @@ func TestClassify(t *testing.T) {
 		{callerGaveUp{context.Canceled}, classGaveUp},
 		{callerGaveUp{redisErr(wrongType)}, classGaveUp},
 		{nodeFailure{"10.0.0.1:6379", errRead}, classGaveUp},
+		{&partlyRanError{redisErr("READONLY You can't write against a read only replica.")}, classPartlyRan},
+		{&partlyRanError{redisErr("BUSY Redis is busy running a script")}, classPartlyRan},
+		{&partlyRanError{redisErr("MASTERDOWN x")}, classPartlyRan},
+		{&partlyRanError{errRead}, classNetwork},
+		{&partlyRanError{redisErr(wrongType)}, classCommand},
 	}
 	for _, c := range cases {
 		got := classify(c.err)
@@ -698,11 +755,11 @@ func TestClassify(t *testing.T) {
 			t.Errorf("classify(%v) = %d, want %d", c.err, got, c.want)
 		}
 		success := got == classNone || got == classInvalid || got == classCommand
-		excluded := got == classGaveUp || got == classNotReady || got == classClosed
+		excluded := got == classGaveUp || got == classNotReady || got == classPartlyRan || got == classClosed
 		if isBreakerSuccess(c.err) != success || isBreakerExcluded(c.err) != excluded {
 			t.Errorf("%v: breaker success %v, excluded %v; want %v, %v", c.err, isBreakerSuccess(c.err), isBreakerExcluded(c.err), success, excluded)
 		}
-		if outcomeUnknown(c.err) != (got == classNetwork) {
+		if outcomeUnknown(c.err) != (got == classNetwork || got == classPartlyRan) {
 			t.Errorf("outcomeUnknown(%v) = %v", c.err, outcomeUnknown(c.err))
 		}
 	}
@@ -765,5 +822,57 @@ func TestClosedManager(t *testing.T) {
 	var nilCtx context.Context
 	if err := cm.call(nilCtx, "k", retrySafe, func(context.Context) error { return nil }); !errors.Is(err, ErrInvalidArgument) && !errors.Is(err, ErrClosed) {
 		t.Fatalf("nil context call: %v", err)
+	}
+}
+
+// TestMoveCrossSlotOutcomeUnknown: a cross-slot Move is SREM then SADD.
+// With LinearizableWrites, an add whose reply was lost may have been
+// applied: Move puts the member back and says it may be in both sets; and
+// when the put-back is lost too, says where it may be, not "neither".
+func TestMoveCrossSlotOutcomeUnknown(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	client := mock.NewClient(ctrl)
+	client.EXPECT().Mode().Return(rueidis.ClientModeCluster).AnyTimes()
+	o := Options{RetryMaxAttempts: 3, BreakerThreshold: 100, BreakerTimeout: time.Hour, LinearizableWrites: true}
+	cm := newManager(o.withDefaults(), client, false)
+	src := NewSet[string](cm, "test.S", "src", rawCodec{})
+	dst := NewSet[string](cm, "test.S", "dst", rawCodec{})
+	if Slot("src") == Slot("dst") {
+		t.Fatal("test keys share a slot")
+	}
+	ctx := context.Background()
+	one := []rueidis.RedisResult{mock.Result(mock.RedisInt64(1))}
+	lost := []rueidis.RedisResult{mock.ErrorResult(errRead)}
+	srem := mock.Match("SREM", "src", "m")
+	addDst, addSrc := mock.Match("SADD", "dst", "m"), mock.Match("SADD", "src", "m")
+
+	gomock.InOrder(
+		client.EXPECT().DoMulti(gomock.Any(), srem).Return(one),
+		client.EXPECT().DoMulti(gomock.Any(), addDst).Return(lost),
+		client.EXPECT().DoMulti(gomock.Any(), addSrc).Return(one),
+	)
+	moved, err := src.Move(ctx, dst, "m")
+	if moved || !errors.Is(err, ErrOutcomeUnknown) || !strings.Contains(err.Error(), "it is in src and may be in dst too") {
+		t.Fatalf("Move with the add's reply lost = %v, %v; want outcome unknown, in src and maybe in dst", moved, err)
+	}
+
+	denied := []rueidis.RedisResult{mock.Result(mock.RedisError("NOPERM this user has no permissions to run the 'sadd' command"))}
+	for _, c := range []struct {
+		add, back []rueidis.RedisResult
+		want      string
+	}{
+		{denied, denied, "it is in neither set"},
+		{lost, denied, "it is in dst or in neither set"},
+		{denied, lost, "it is in src or in neither set"},
+		{lost, lost, "it may be in src, in dst, in both or in neither"},
+	} {
+		gomock.InOrder(
+			client.EXPECT().DoMulti(gomock.Any(), srem).Return(one),
+			client.EXPECT().DoMulti(gomock.Any(), addDst).Return(c.add),
+			client.EXPECT().DoMulti(gomock.Any(), addSrc).Return(c.back),
+		)
+		if moved, err := src.Move(ctx, dst, "m"); moved || err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Move = %v, %v; want an error saying %q", moved, err, c.want)
+		}
 	}
 }

@@ -42,6 +42,11 @@ const (
 	// topology change). The command may have run: retried only when it is
 	// safe to repeat, and counted.
 	classNetwork
+	// classPartlyRan: a pipeline in which some commands ran and a later
+	// one was refused as not ready (READONLY after a failover, BUSY,
+	// LOADING ...): the server is alive, but the call ran in part, so it
+	// is retried only when it is safe to repeat, and not counted.
+	classPartlyRan
 	// classClosed: the manager was closed (ErrClosed; call turns any
 	// failure of a call that overlaps Close into one). Not retried, not
 	// counted.
@@ -80,6 +85,13 @@ func classify(err error) class {
 		return classInvalid
 	case errors.Is(err, ErrClosed):
 		return classClosed
+	}
+	var pr *partlyRanError
+	if errors.As(err, &pr) {
+		if c := classify(pr.err); c != classNotReady && c != classMasterDown && c != classUnsent {
+			return c // a failure that says more than "part of it ran"
+		}
+		return classPartlyRan
 	}
 	if msg, ok := redisErr(err); ok {
 		switch {
@@ -143,15 +155,58 @@ func isBreakerSuccess(err error) bool {
 // the server is ready. They are retried within the caller's deadline.
 func isBreakerExcluded(err error) bool {
 	switch classify(err) {
-	case classGaveUp, classNotReady, classClosed:
+	case classGaveUp, classNotReady, classPartlyRan, classClosed:
 		return true
 	}
 	return false
 }
 
 // outcomeUnknown reports a failure after which a command may or may not
-// have run: neither a reply from the server nor a failure before sending.
-func outcomeUnknown(err error) bool { return classify(err) == classNetwork }
+// have run (neither a reply from the server nor a failure before
+// sending), or after which a pipeline ran in part.
+func outcomeUnknown(err error) bool {
+	c := classify(err)
+	return c == classNetwork || c == classPartlyRan
+}
+
+// partlyRanError is the first error of a pipeline in which other commands
+// succeeded: the call ran in part even when this error says that its own
+// command did not run.
+type partlyRanError struct{ err error }
+
+func (e *partlyRanError) Error() string {
+	return "part of the pipeline ran before it failed: " + e.err.Error()
+}
+
+func (e *partlyRanError) Unwrap() error { return e.err }
+
+// pipelineErr returns the first error among the replies of one pipeline,
+// marked as partlyRanError when another command of it succeeded (a nil
+// reply is a success: the command ran). When fenced, the last reply is a
+// fence (a read, which a demoted master still answers): it does not count
+// as run, and its error counts only after every write succeeded.
+func pipelineErr(res []rueidis.RedisResult, fenced bool) error {
+	writes := res
+	if fenced {
+		writes = res[:len(res)-1]
+	}
+	var first error
+	ran := false
+	for _, r := range writes {
+		if err := r.Error(); err == nil || rueidis.IsRedisNil(err) {
+			ran = true
+		} else if first == nil {
+			first = err
+		}
+	}
+	if first == nil && fenced {
+		first = res[len(res)-1].Error()
+	}
+	if first != nil && ran {
+		return &partlyRanError{first}
+	}
+	return first
+}
 
 // isAuthErr reports a refusal of the credentials or of their permissions.
 func isAuthErr(err error) bool { return isRedisErrPrefix(err, errWrongPass, errNoAuth, errNoPerm) }

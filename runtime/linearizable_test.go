@@ -305,6 +305,9 @@ func TestRetriedWriteAroundAnotherClientsWrite(t *testing.T) {
 			key := fmt.Sprintf("around:%v", linearizable)
 			a := runtime.NewSet[string](newManager(t, &redistest.Server{Addr: p.Addr()}, func(o *runtime.Options) {
 				o.LinearizableWrites = linearizable
+				// A's reply is held until the test cuts the connection:
+				// nothing may time out before that, however slow the machine.
+				o.CallTimeout = time.Minute
 			}), "test.StrSet", key, strCodec{})
 			b := runtime.NewSet[string](newManager(t, srv, nil), "test.StrSet", key, strCodec{})
 			if n, err := b.Add(ctx, "x"); err != nil || n != 1 {
@@ -331,7 +334,13 @@ func TestRetriedWriteAroundAnotherClientsWrite(t *testing.T) {
 				done <- result{n, err}
 			}()
 			for isMember() != "0" { // A's Remove has run; its reply is held
-				time.Sleep(time.Millisecond)
+				select {
+				case r := <-done:
+					t.Fatalf("A: Remove returned %d, %v before it ran on the server", r.n, r.err)
+				case <-ctx.Done():
+					t.Fatal("A's SREM never reached the server")
+				case <-time.After(time.Millisecond):
+				}
 			}
 			if n, err := b.Add(ctx, "x"); err != nil || n != 1 {
 				t.Fatalf("B: Add after A's Remove ran = %d, %v; want 1, acknowledged", n, err)

@@ -74,8 +74,13 @@ type Options struct {
 	//
 	// Either way, a write that certainly did not run is retried: the
 	// connection could not be made, or the server refused it (LOADING,
-	// BUSY, TRYAGAIN, CLUSTERDOWN, READONLY, MASTERDOWN). Reads are always
-	// retried; Pop and Move are never sent twice.
+	// BUSY, TRYAGAIN, CLUSTERDOWN, READONLY, MASTERDOWN), unless other
+	// commands of its pipeline ran (a large Add's first batches before a
+	// failover): then it too fails with ErrOutcomeUnknown. Reads are always
+	// retried; Pop and Move are never sent twice. TTLSet.Purge is retried
+	// either way: it removes only expired members, which no read shows, so
+	// a repeat undoes nothing; its count then leaves out what a lost
+	// attempt removed.
 	LinearizableWrites bool
 	// BreakerThreshold is the number of consecutive failed calls that opens
 	// the circuit breaker (default 5).

@@ -46,7 +46,7 @@ func retryable(ctx context.Context, p retryPolicy, err error) bool {
 	switch classify(err) {
 	case classNotReady, classMasterDown, classUnsent:
 		return true // it did not run
-	case classNetwork:
+	case classNetwork, classPartlyRan:
 		return p == retrySafe
 	}
 	return false

@@ -243,7 +243,9 @@ func (cm *ConnectionManager) writeOverlapped(ctx context.Context, key string, n,
 		r := <-inflight[0]
 		inflight = inflight[1:]
 		total += r.n
-		if failed == nil {
+		// The first error, unless a later chunk's says that its outcome is
+		// unknown: a caller must learn that.
+		if failed == nil || (r.err != nil && !outcomeUnknown(failed) && outcomeUnknown(r.err)) {
 			failed = r.err
 		}
 	}
@@ -277,7 +279,7 @@ func (cm *ConnectionManager) writeOverlapped(ctx context.Context, key string, n,
 		if err := cm.call(ctx, key, retrySafe, func(ctx context.Context) error {
 			return cm.client.Do(ctx, cm.client.B().Exists().Key(key).Build()).Error()
 		}); err != nil {
-			return total, err
+			return total, fmt.Errorf("every batch was applied (%d members changed), but the read that waits for this manager's cache to drop what they changed failed: %w", total, err)
 		}
 	}
 	return total, nil
@@ -355,13 +357,11 @@ func sumInts(res []rueidis.RedisResult) (int64, error) {
 }
 
 // doAll sends cmds in one pipeline and returns their replies, or the
-// first error among them.
+// first error among them (see pipelineErr).
 func (cm *ConnectionManager) doAll(ctx context.Context, cmds rueidis.Commands) ([]rueidis.RedisResult, error) {
 	res := cm.client.DoMulti(ctx, cmds...)
-	for _, r := range res {
-		if err := r.Error(); err != nil {
-			return nil, err
-		}
+	if err := pipelineErr(res, false); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -369,22 +369,18 @@ func (cm *ConnectionManager) doAll(ctx context.Context, cmds rueidis.Commands) (
 // doFenced sends cmds in one pipeline, followed, when the cache is on, by
 // an EXISTS on fenceKey whose reply Redis sends only after the
 // invalidations caused by cmds (see ConnectionManager). It returns the
-// replies of cmds, or the first error among them.
+// replies of cmds, or the first error among them, the fence's last (a
+// fence that fails after the writes ran is a pipeline that ran in part).
 func (cm *ConnectionManager) doFenced(ctx context.Context, fenceKey string, cmds rueidis.Commands) ([]rueidis.RedisResult, error) {
 	if cm.cacheOn {
 		cmds = append(cmds, cm.client.B().Exists().Key(fenceKey).Build())
 	}
 	res := cm.client.DoMulti(ctx, cmds...)
-	if cm.cacheOn {
-		if err := res[len(res)-1].Error(); err != nil {
-			return nil, err
-		}
-		res = res[:len(res)-1]
+	if err := pipelineErr(res, cm.cacheOn); err != nil {
+		return nil, err
 	}
-	for _, r := range res {
-		if err := r.Error(); err != nil {
-			return nil, err
-		}
+	if cm.cacheOn {
+		res = res[:len(res)-1]
 	}
 	return res, nil
 }

@@ -404,10 +404,8 @@ func (cm *ConnectionManager) runAll(ctx context.Context, sc *script, key string,
 			res[len(res)-1] = res2[len(res2)-1]
 		}
 	}
-	for _, r := range res {
-		if err := r.Error(); err != nil {
-			return nil, err
-		}
+	if err := pipelineErr(res, fence); err != nil {
+		return nil, err
 	}
 	return res[:len(argss)], nil
 }
