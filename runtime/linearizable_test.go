@@ -25,10 +25,12 @@ import (
 // of a set. A call that failed may or may not have been applied: it is
 // given no return time (it may take effect at any point after its call,
 // or never, which at the end of the history is the same), and its result
-// is not checked; a failed read is dropped. Write counts are not checked
-// either (a call that failed may have applied), so the check is of what
-// reads see. Writes run with Options.LinearizableWrites (see opts below);
-// one run without it is a control that logs what it saw.
+// is not checked; a failed read is dropped. Writes run with
+// Options.LinearizableWrites (see opts below), so a write that succeeded
+// was applied once and its count (1 when it changed the set) is checked
+// too; one run without it is a control that logs what it saw, and checks
+// only what reads see (a write sent again counts what its last attempt
+// changed).
 
 const (
 	linKeys    = 4
@@ -41,9 +43,10 @@ type linInput struct {
 }
 
 type linOutput struct {
-	ok    bool
-	n     int64
-	maybe bool // the call failed: maybe applied, result unknown
+	ok      bool
+	n       int64
+	maybe   bool // the call failed: maybe applied, result unknown
+	counted bool // a write whose count n is checked
 }
 
 var linModel = porcupine.Model{
@@ -61,9 +64,9 @@ var linModel = porcupine.Model{
 		bit := uint8(1) << in.member
 		switch in.op {
 		case "add":
-			return true, s | bit
+			return !out.counted || out.n == b2i(s&bit == 0), s | bit
 		case "remove":
-			return true, s &^ bit
+			return !out.counted || out.n == b2i(s&bit != 0), s &^ bit
 		case "contains":
 			return out.ok == (s&bit != 0), s
 		default:
@@ -76,6 +79,13 @@ var linModel = porcupine.Model{
 	},
 }
 
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // linHistory records operations from several goroutines.
 type linHistory struct {
 	mu  sync.Mutex
@@ -83,6 +93,7 @@ type linHistory struct {
 	t0  time.Time
 	// counts
 	ok, failed int
+	counts     bool // check the counts of writes that succeeded
 }
 
 func (h *linHistory) record(client int, in linInput, call time.Time, out linOutput, err error) {
@@ -97,17 +108,18 @@ func (h *linHistory) record(client int, in linInput, call time.Time, out linOutp
 		out.maybe, ret = true, math.MaxInt64
 	} else {
 		h.ok++
+		out.counted = h.counts && (in.op == "add" || in.op == "remove")
 	}
 	h.ops = append(h.ops, porcupine.Operation{ClientId: client, Input: in, Call: call.Sub(h.t0).Nanoseconds(), Output: out, Return: ret})
 }
 
 // runLinearizable runs workers goroutines of random operations for d,
 // each on the sets sets(worker) gives it, while faults run, checks the
-// history and returns the verdict; it fails the test only when no call
-// succeeded.
-func runLinearizable(t *testing.T, workers int, d, callTimeout time.Duration, sets func(worker int) []*runtime.Set[string], faults func(stop <-chan struct{})) porcupine.CheckResult {
+// history (with the counts of writes when counts) and returns the
+// verdict; it fails the test only when no call succeeded.
+func runLinearizable(t *testing.T, workers int, d, callTimeout time.Duration, counts bool, sets func(worker int) []*runtime.Set[string], faults func(stop <-chan struct{})) porcupine.CheckResult {
 	t.Helper()
-	h := &linHistory{t0: time.Now()}
+	h := &linHistory{t0: time.Now(), counts: counts}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -212,11 +224,11 @@ func TestLinearizable(t *testing.T) {
 	t.Run("one manager, cached", func(t *testing.T) {
 		cm := newManager(t, srv, opts)
 		ss := keys(cm, "lin:shared:")
-		requireLinearizable(t, runLinearizable(t, 6, 4*time.Second, 2*time.Second, func(int) []*runtime.Set[string] { return ss }, kill(1500*time.Millisecond)))
+		requireLinearizable(t, runLinearizable(t, 6, 4*time.Second, 2*time.Second, true, func(int) []*runtime.Set[string] { return ss }, kill(1500*time.Millisecond)))
 	})
 	// Six managers, each its own connection through a proxy that cuts
 	// every connection every 700 ms, and one SIGKILL restart.
-	resets := func(t *testing.T, prefix string, mod func(*runtime.Options)) porcupine.CheckResult {
+	resets := func(t *testing.T, prefix string, counts bool, mod func(*runtime.Options)) porcupine.CheckResult {
 		p := redistest.StartProxy(t, srv.Addr)
 		managers := make([]*runtime.ConnectionManager, 6)
 		for i := range managers {
@@ -242,16 +254,16 @@ func TestLinearizable(t *testing.T) {
 				p.Reset() // every connection cut, mid-reply or not
 			}
 		}
-		return runLinearizable(t, 6, 4*time.Second, 2*time.Second, func(w int) []*runtime.Set[string] { return keys(managers[w], prefix) }, faults)
+		return runLinearizable(t, 6, 4*time.Second, 2*time.Second, counts, func(w int) []*runtime.Set[string] { return keys(managers[w], prefix) }, faults)
 	}
 	t.Run("separate managers, uncached, resets", func(t *testing.T) {
-		requireLinearizable(t, resets(t, "lin:separate:", func(*runtime.Options) {}))
+		requireLinearizable(t, resets(t, "lin:separate:", true, func(*runtime.Options) {}))
 	})
 	// The control: the default at-least-once writes, sent again after a
 	// lost reply. Whether a write is applied twice around another
 	// client's opposite write depends on timing; the run logs what it saw.
 	t.Run("separate managers, uncached, resets, at-least-once writes", func(t *testing.T) {
-		res := resets(t, "lin:atleastonce:", func(o *runtime.Options) { o.LinearizableWrites = false })
+		res := resets(t, "lin:atleastonce:", false, func(o *runtime.Options) { o.LinearizableWrites = false })
 		t.Logf("control: with writes sent again after a lost reply the history is %s (not linearizable is possible; see Options.LinearizableWrites)", res)
 	})
 	// Replies held back past the call's timeout, then delivered: the
@@ -284,7 +296,7 @@ func TestLinearizable(t *testing.T) {
 		}
 		// Calls give up after 100 ms; replies come 500 ms after their command
 		// while the latency is on.
-		requireLinearizable(t, runLinearizable(t, 6, 4*time.Second, 100*time.Millisecond, func(w int) []*runtime.Set[string] { return keys(managers[w], "lin:late:") }, faults))
+		requireLinearizable(t, runLinearizable(t, 6, 4*time.Second, 100*time.Millisecond, true, func(w int) []*runtime.Set[string] { return keys(managers[w], "lin:late:") }, faults))
 	})
 }
 
@@ -365,5 +377,40 @@ func TestRetriedWriteAroundAnotherClientsWrite(t *testing.T) {
 				t.Fatalf("SREM ran %d times, B's member there: %s; want 1 run and B's member kept", ran, after)
 			}
 		})
+	}
+}
+
+// TestLinModel: the model accepts a right sequential history and rejects
+// wrong reads and, when counted, wrong write counts (so the check above
+// can fail).
+func TestLinModel(t *testing.T) {
+	op := func(i int, in linInput, out linOutput) porcupine.Operation {
+		return porcupine.Operation{ClientId: 0, Input: in, Output: out, Call: int64(2 * i), Return: int64(2*i + 1)}
+	}
+	add, remove := linInput{op: "add"}, linInput{op: "remove"}
+	contains, size := linInput{op: "contains"}, linInput{op: "size"}
+	cases := []struct {
+		name string
+		outs []linOutput
+		ins  []linInput
+		want porcupine.CheckResult
+	}{
+		{"right", []linOutput{{n: 1, counted: true}, {n: 0, counted: true}, {ok: true}, {n: 1}, {n: 1, counted: true}, {ok: false}},
+			[]linInput{add, add, contains, size, remove, contains}, porcupine.Ok},
+		{"count of a write applied twice", []linOutput{{n: 1, counted: true}, {n: 1, counted: true}},
+			[]linInput{add, add}, porcupine.Illegal},
+		{"uncounted", []linOutput{{n: 1}, {n: 1}}, []linInput{add, add}, porcupine.Ok},
+		{"stale read", []linOutput{{n: 1, counted: true}, {n: 1, counted: true}, {ok: true}},
+			[]linInput{add, remove, contains}, porcupine.Illegal},
+		{"wrong size", []linOutput{{n: 1}, {n: 2}}, []linInput{add, size}, porcupine.Illegal},
+	}
+	for _, c := range cases {
+		var h []porcupine.Operation
+		for i := range c.ins {
+			h = append(h, op(i, c.ins[i], c.outs[i]))
+		}
+		if got := porcupine.CheckOperations(linModel, h); got != (c.want == porcupine.Ok) {
+			t.Errorf("%s: linearizable = %v, want %v", c.name, got, c.want)
+		}
 	}
 }
