@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -94,7 +93,7 @@ func (cm *ConnectionManager) call(ctx context.Context, key string, p retryPolicy
 		// ErrClosing alone is not that: it also ends the calls on a
 		// connection it replaces, and those are retried like any other
 		// network failure.)
-		return fmt.Errorf("%w: %w", ErrClosed, err)
+		return &closedDuringCall{err}
 	}
 	return err
 }

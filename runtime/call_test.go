@@ -745,7 +745,7 @@ func TestClassify(t *testing.T) {
 		{nodeFailure{"10.0.0.1:6379", errRead}, classGaveUp},
 		{&partlyRanError{redisErr("READONLY You can't write against a read only replica.")}, classPartlyRan},
 		{&partlyRanError{redisErr("BUSY Redis is busy running a script")}, classPartlyRan},
-		{&partlyRanError{redisErr("MASTERDOWN x")}, classPartlyRan},
+		{&partlyRanError{redisErr("MASTERDOWN x")}, classNetwork}, // may have run, and counted
 		{&partlyRanError{errRead}, classNetwork},
 		{&partlyRanError{redisErr(wrongType)}, classCommand},
 	}
@@ -762,6 +762,14 @@ func TestClassify(t *testing.T) {
 		if outcomeUnknown(c.err) != (got == classNetwork || got == classPartlyRan) {
 			t.Errorf("outcomeUnknown(%v) = %v", c.err, outcomeUnknown(c.err))
 		}
+	}
+	// A call cut short by Close: ErrClosed, and the outcome is that of
+	// the attempt Close cut.
+	if cut := (&closedDuringCall{errRead}); classify(cut) != classClosed || !outcomeUnknown(cut) || !errors.Is(cut, ErrClosed) || !errors.Is(cut, syscall.ECONNRESET) {
+		t.Errorf("closedDuringCall(network): class %d, outcome unknown %v", classify(cut), outcomeUnknown(cut))
+	}
+	if cut := (&closedDuringCall{redisErr(wrongType)}); outcomeUnknown(cut) {
+		t.Error("closedDuringCall(WRONGTYPE): outcome unknown, want known")
 	}
 	if !isAuthErr(redisErr("WRONGPASS invalid username-password pair")) || isAuthErr(redisErr(wrongType)) || isAuthErr(errRead) {
 		t.Error("isAuthErr misclassifies")
@@ -822,6 +830,33 @@ func TestClosedManager(t *testing.T) {
 	var nilCtx context.Context
 	if err := cm.call(nilCtx, "k", retrySafe, func(context.Context) error { return nil }); !errors.Is(err, ErrInvalidArgument) && !errors.Is(err, ErrClosed) {
 		t.Fatalf("nil context call: %v", err)
+	}
+}
+
+// TestLinearizableWritesTransaction: a cross-slot store replaces its
+// destination in one MULTI/EXEC. A transaction refused at queueing
+// (READONLY: MULTI's OK, then READONLY, then EXECABORT) did not run at
+// all, so it is retried; one whose EXEC reply was lost may have run.
+func TestLinearizableWritesTransaction(t *testing.T) {
+	cm, client := mockManager(t, true, func(o *Options) {
+		o.RetryMaxAttempts, o.BreakerThreshold, o.LinearizableWrites = 5, 100, true
+	})
+	ok := mock.Result(mock.RedisString("OK"))
+	queued := mock.Result(mock.RedisString("QUEUED"))
+	readOnly := mock.Result(mock.RedisError("READONLY You can't write against a read only replica."))
+	abort := mock.Result(mock.RedisError("EXECABORT Transaction discarded because of previous errors."))
+	txn := []any{mock.Match("MULTI"), mock.Match("DEL", "dst"), mock.Match("SADD", "dst", "a"), mock.Match("EXEC"), mock.Match("EXISTS", "dst")}
+	gomock.InOrder(
+		client.EXPECT().DoMulti(gomock.Any(), txn...).Return([]rueidis.RedisResult{ok, readOnly, readOnly, abort, mock.Result(mock.RedisInt64(0))}),
+		client.EXPECT().DoMulti(gomock.Any(), txn...).Return([]rueidis.RedisResult{ok, queued, queued,
+			mock.Result(mock.RedisArray(mock.RedisInt64(0), mock.RedisInt64(1))), mock.Result(mock.RedisInt64(1))}),
+	)
+	if err := cm.replaceRaw(context.Background(), "dst", []string{"a"}); err != nil {
+		t.Fatalf("replace refused with READONLY, then run = %v; want nil after a retry", err)
+	}
+	client.EXPECT().DoMulti(gomock.Any(), txn...).Return([]rueidis.RedisResult{ok, queued, queued, mock.ErrorResult(errRead), mock.ErrorResult(errRead)}).Times(1)
+	if err := cm.replaceRaw(context.Background(), "dst", []string{"a"}); !errors.Is(err, ErrOutcomeUnknown) {
+		t.Fatalf("replace whose EXEC reply was lost = %v; want outcome unknown, one attempt", err)
 	}
 }
 

@@ -88,10 +88,14 @@ func classify(err error) class {
 	}
 	var pr *partlyRanError
 	if errors.As(err, &pr) {
-		if c := classify(pr.err); c != classNotReady && c != classMasterDown && c != classUnsent {
+		switch c := classify(pr.err); c {
+		case classNotReady:
+			return classPartlyRan
+		case classMasterDown, classUnsent:
+			return classNetwork // may have run, and counted as these are
+		default:
 			return c // a failure that says more than "part of it ran"
 		}
-		return classPartlyRan
 	}
 	if msg, ok := redisErr(err); ok {
 		switch {
@@ -163,11 +167,26 @@ func isBreakerExcluded(err error) bool {
 
 // outcomeUnknown reports a failure after which a command may or may not
 // have run (neither a reply from the server nor a failure before
-// sending), or after which a pipeline ran in part.
+// sending), or after which a pipeline ran in part; also when Close cut
+// such a call short.
 func outcomeUnknown(err error) bool {
+	var cd *closedDuringCall
+	if errors.As(err, &cd) {
+		err = cd.err
+	}
+	if errors.Is(err, ErrOutcomeUnknown) {
+		return true
+	}
 	c := classify(err)
 	return c == classNetwork || c == classPartlyRan
 }
+
+// closedDuringCall is the failure of a call that the manager's Close cut
+// short: ErrClosed, and the attempt's own error.
+type closedDuringCall struct{ err error }
+
+func (e *closedDuringCall) Error() string   { return ErrClosed.Error() + ": " + e.err.Error() }
+func (e *closedDuringCall) Unwrap() []error { return []error{ErrClosed, e.err} }
 
 // partlyRanError is the first error of a pipeline in which other commands
 // succeeded: the call ran in part even when this error says that its own
@@ -184,14 +203,25 @@ func (e *partlyRanError) Unwrap() error { return e.err }
 // marked as partlyRanError when another command of it succeeded (a nil
 // reply is a success: the command ran). When fenced, the last reply is a
 // fence (a read, which a demoted master still answers): it does not count
-// as run, and its error counts only after every write succeeded.
-func pipelineErr(res []rueidis.RedisResult, fenced bool) error {
+// as run, and its error counts only after every write succeeded. A
+// transaction (MULTI ... EXEC) ran whole or not at all: its replies before
+// EXEC (OK, QUEUED) do not count as run.
+func pipelineErr(res []rueidis.RedisResult, fenced bool, txn bool) error {
 	writes := res
 	if fenced {
 		writes = res[:len(res)-1]
 	}
 	var first error
 	ran := false
+	if txn {
+		for _, r := range writes {
+			if err := r.Error(); err != nil && !rueidis.IsRedisNil(err) {
+				return err
+			}
+		}
+		writes = nil // it ran: the fence's error below is a partly run call
+		ran = true
+	}
 	for _, r := range writes {
 		if err := r.Error(); err == nil || rueidis.IsRedisNil(err) {
 			ran = true

@@ -81,7 +81,7 @@ func (cm *ConnectionManager) attempts(ctx context.Context, p retryPolicy, f func
 			}
 		}
 		if err == nil || attempt >= cm.opts.RetryMaxAttempts || cm.closed.Load() || !retryable(ctx, p, err) {
-			if p == retryUnsent && outcomeUnknown(err) {
+			if p == retryUnsent && outcomeUnknown(err) && !errors.Is(err, ErrOutcomeUnknown) {
 				err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 			}
 			return err

@@ -245,8 +245,11 @@ func (cm *ConnectionManager) writeOverlapped(ctx context.Context, key string, n,
 		total += r.n
 		// The first error, unless a later chunk's says that its outcome is
 		// unknown: a caller must learn that.
-		if failed == nil || (r.err != nil && !outcomeUnknown(failed) && outcomeUnknown(r.err)) {
+		switch {
+		case failed == nil:
 			failed = r.err
+		case r.err != nil && !outcomeUnknown(failed) && outcomeUnknown(r.err):
+			failed = fmt.Errorf("%w; and a batch in flight: %w", failed, r.err)
 		}
 	}
 	for start := 0; start < n && failed == nil; start += overlapChunk {
@@ -360,10 +363,17 @@ func sumInts(res []rueidis.RedisResult) (int64, error) {
 // first error among them (see pipelineErr).
 func (cm *ConnectionManager) doAll(ctx context.Context, cmds rueidis.Commands) ([]rueidis.RedisResult, error) {
 	res := cm.client.DoMulti(ctx, cmds...)
-	if err := pipelineErr(res, false); err != nil {
+	if err := pipelineErr(res, false, false); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// isMulti reports whether cmd is MULTI, so that the pipeline it starts is
+// a transaction.
+func isMulti(cmd rueidis.Completed) bool {
+	c := cmd.Commands()
+	return len(c) > 0 && c[0] == "MULTI"
 }
 
 // doFenced sends cmds in one pipeline, followed, when the cache is on, by
@@ -375,8 +385,9 @@ func (cm *ConnectionManager) doFenced(ctx context.Context, fenceKey string, cmds
 	if cm.cacheOn {
 		cmds = append(cmds, cm.client.B().Exists().Key(fenceKey).Build())
 	}
+	txn := len(cmds) > 0 && isMulti(cmds[0])
 	res := cm.client.DoMulti(ctx, cmds...)
-	if err := pipelineErr(res, cm.cacheOn); err != nil {
+	if err := pipelineErr(res, cm.cacheOn, txn); err != nil {
 		return nil, err
 	}
 	if cm.cacheOn {

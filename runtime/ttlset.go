@@ -404,7 +404,7 @@ func (cm *ConnectionManager) runAll(ctx context.Context, sc *script, key string,
 			res[len(res)-1] = res2[len(res2)-1]
 		}
 	}
-	if err := pipelineErr(res, fence); err != nil {
+	if err := pipelineErr(res, fence, false); err != nil {
 		return nil, err
 	}
 	return res[:len(argss)], nil
