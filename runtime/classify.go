@@ -213,21 +213,15 @@ func pipelineErr(res []rueidis.RedisResult, fenced bool, txn bool) error {
 	}
 	var first error
 	ran := false
-	if txn {
-		for _, r := range writes {
-			if err := r.Error(); err != nil && !rueidis.IsRedisNil(err) {
-				return err
-			}
-		}
-		writes = nil // it ran: the fence's error below is a partly run call
-		ran = true
-	}
 	for _, r := range writes {
 		if err := r.Error(); err == nil || rueidis.IsRedisNil(err) {
 			ran = true
 		} else if first == nil {
 			first = err
 		}
+	}
+	if txn {
+		ran = first == nil
 	}
 	if first == nil && fenced {
 		first = res[len(res)-1].Error()

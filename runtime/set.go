@@ -243,8 +243,8 @@ func (cm *ConnectionManager) writeOverlapped(ctx context.Context, key string, n,
 		r := <-inflight[0]
 		inflight = inflight[1:]
 		total += r.n
-		// The first error, unless a later chunk's says that its outcome is
-		// unknown: a caller must learn that.
+		// The first error; a later chunk's that says its outcome is
+		// unknown is kept beside it: a caller must learn that.
 		switch {
 		case failed == nil:
 			failed = r.err
