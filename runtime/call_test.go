@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -909,5 +910,34 @@ func TestMoveCrossSlotOutcomeUnknown(t *testing.T) {
 		if moved, err := src.Move(ctx, dst, "m"); moved || err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Move = %v, %v; want an error saying %q", moved, err, c.want)
 		}
+	}
+}
+
+// TestExpiryOf: a score is read the same whether it comes as digits (the
+// fast path) or in any other form a double takes.
+func TestExpiryOf(t *testing.T) {
+	for _, c := range []struct {
+		reply rueidis.RedisMessage
+		want  float64
+	}{
+		{mock.RedisFloat64(1764790000123), 1764790000123},
+		{mock.RedisString("1764790000123"), 1764790000123},
+		{mock.RedisString("0"), 0},
+		{mock.RedisString("1.5e+12"), 1.5e12},
+		{mock.RedisString("-5"), -5},
+		{mock.RedisString("inf"), math.Inf(1)},
+		{mock.RedisString("9007199254740993"), 9007199254740992}, // 16 digits: parsed as a float
+		{mock.RedisString("12.75"), 12.75},
+	} {
+		got, err := expiryOf(mock.Result(c.reply))
+		if err != nil || got != c.want {
+			t.Errorf("expiryOf(%v) = %v, %v; want %v", c.reply, got, err, c.want)
+		}
+	}
+	if _, err := expiryOf(mock.Result(mock.RedisNil())); !rueidis.IsRedisNil(err) {
+		t.Errorf("expiryOf(nil) error = %v, want a nil reply", err)
+	}
+	if _, err := expiryOf(mock.Result(mock.RedisString(""))); err == nil {
+		t.Error("expiryOf(\"\") succeeded")
 	}
 }

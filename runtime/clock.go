@@ -13,9 +13,9 @@ import (
 // TIME and takes the midpoint of the round trip; of three samples the one
 // with the shortest round trip is kept, and the estimate advances with the
 // client's monotonic clock from it (so a step of the client's wall clock
-// changes nothing). It is renewed every clockRefresh, and at once when
-// this host's wall clock steps. Its error is at most half the kept round
-// trip plus the drift of the two clocks since.
+// changes nothing). It is renewed every clockRefresh, and within
+// stepCheckEvery of a step of this host's wall clock. Its error is at most
+// half the kept round trip plus the drift of the two clocks since.
 type serverClock struct {
 	sample atomic.Pointer[clockSample]
 	mu     sync.Mutex
@@ -28,7 +28,14 @@ type clockSample struct {
 	wall   time.Time // local's wall reading alone, to notice a step
 	server time.Time
 	rtt    time.Duration
+	// checked is when (ns after local) the wall clock was last compared
+	// with the monotonic clock: a hit reads only the monotonic clock,
+	// which costs half as much, and compares every stepCheckEvery.
+	checked atomic.Int64
 }
+
+// stepCheckEvery is how often serverNow looks for a step of the wall clock.
+const stepCheckEvery = 250 * time.Millisecond
 
 const clockRefresh = 30 * time.Second
 
@@ -39,14 +46,27 @@ func (c *serverClock) local() time.Time {
 	return time.Now()
 }
 
+// since is the monotonic time elapsed since t (time.Since reads only the
+// monotonic clock).
+func (c *serverClock) since(t time.Time) time.Duration {
+	if c.now != nil {
+		return c.now().Sub(t)
+	}
+	return time.Since(t)
+}
+
 // serverNow returns the estimated server time, measuring on key's node the
 // first time; later calls renew the estimate in the background once it is
 // stale.
 func (cm *ConnectionManager) serverNow(ctx context.Context, key string) (time.Time, error) {
 	c := &cm.clock
-	now := c.local()
 	if s := c.sample.Load(); s != nil {
-		if (now.Sub(s.local) > clockRefresh || s.stepped(now)) && c.mu.TryLock() {
+		el := c.since(s.local)
+		renew := el > clockRefresh
+		if last := s.checked.Load(); !renew && el-time.Duration(last) > stepCheckEvery && s.checked.CompareAndSwap(last, int64(el)) {
+			renew = s.stepped(c.local())
+		}
+		if renew && c.mu.TryLock() {
 			go func() {
 				defer c.mu.Unlock()
 				ctx, cancel := context.WithTimeout(context.Background(), cm.opts.CallTimeout)
@@ -54,7 +74,7 @@ func (cm *ConnectionManager) serverNow(ctx context.Context, key string) (time.Ti
 				_ = cm.measureClock(ctx, key)
 			}()
 		}
-		return s.server.Add(now.Sub(s.local)), nil
+		return s.server.Add(el), nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -98,15 +98,21 @@ func TestClockStepRenewsEstimate(t *testing.T) {
 		shift time.Duration
 		renew bool
 	}{{10 * time.Millisecond, false}, {-10 * time.Millisecond, false}, {200 * time.Millisecond, true}, {-200 * time.Millisecond, true}} {
-		old := *cm.clock.sample.Load()
-		moved := old
-		moved.wall = old.wall.Add(-c.shift) // as if the wall clock moved by shift since
-		cm.clock.sample.Store(&moved)
+		// The same estimate, as if sampled a second ago (so a check for a
+		// step is due), with the wall clock moved by shift since.
+		old := cm.clock.sample.Load()
+		moved := &clockSample{
+			local:  old.local.Add(-time.Second),
+			wall:   old.wall.Add(-time.Second - c.shift),
+			server: old.server.Add(-time.Second),
+			rtt:    old.rtt,
+		}
+		cm.clock.sample.Store(moved)
 		if _, err := cm.serverNow(ctx, "k"); err != nil {
 			t.Fatal(err)
 		}
 		cm.clock.mu.Lock() // waits for a renewal under way
-		renewed := cm.clock.sample.Load() != &moved
+		renewed := cm.clock.sample.Load() != moved
 		cm.clock.mu.Unlock()
 		if renewed != c.renew {
 			t.Errorf("wall clock moved %v: renewed = %v, want %v", c.shift, renewed, c.renew)

@@ -426,7 +426,7 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 			return false, err
 		}
 		r := s.cm.client.DoCache(ctx, s.cm.client.B().Zscore().Key(s.key).Member(mem.str).Cache().ToStaticTTL(), s.cm.opts.CacheTTL)
-		score, err := r.AsFloat64()
+		score, err := expiryOf(r)
 		if err == nil || rueidis.IsRedisNil(err) {
 			o.cacheHit(s.cm.countCache(r))
 			s.plain.release(mem, nil)
@@ -447,6 +447,28 @@ func (s *TTLSet[T]) Contains(ctx context.Context, m T) (_ bool, err error) {
 		return false, err
 	}
 	return got[0], nil
+}
+
+// expiryOf returns a member's score (its expiry, in the server's ms) from
+// a ZSCORE reply. Scores are whole milliseconds, which the server writes
+// as digits: they are read as such, and anything else as a float.
+func expiryOf(r rueidis.RedisResult) (float64, error) {
+	s, err := r.ToString() // a RESP3 double's text
+	if err != nil {
+		return 0, err
+	}
+	if len(s) > 0 && len(s) <= 15 { // below 2^53: exact as a float64
+		var v int64
+		for i := 0; i < len(s); i++ {
+			c := s[i] - '0'
+			if c > 9 {
+				return r.AsFloat64()
+			}
+			v = v*10 + int64(c)
+		}
+		return float64(v), nil
+	}
+	return r.AsFloat64()
 }
 
 // ContainsMany reports, for each of ms in order, whether it is a live
@@ -490,7 +512,7 @@ func (s *TTLSet[T]) containsMany(ctx context.Context, ms []T, o *op) ([]bool, er
 			if cached {
 				o.cacheHit(s.cm.countCache(r))
 			}
-			v, err := r.AsFloat64()
+			v, err := expiryOf(r)
 			switch {
 			case rueidis.IsRedisNil(err):
 				scores[i] = math.NaN()
